@@ -1,0 +1,1 @@
+"""The `elt` command line and the settings it shares with every stage."""

@@ -1,0 +1,298 @@
+"""The pipeline's stages as plain functions: what the CLI and the DAG call.
+
+Each stage is idempotent and safe to retry. Stages talk to each other only
+through files (the raw DuckDB files, the warehouse), never through memory, so
+Airflow can run them in separate processes and retry one alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elt.settings import REPO_ROOT, Settings
+
+SOURCES = ("mailchimp", "hubspot")
+DAG_ID = "saas_elt"
+
+
+@dataclass
+class StageResult:
+    name: str
+    ok: bool
+    detail: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        status = "ok" if self.ok else "FAILED"
+        lines = [f"{self.name}: {status}" + (f" - {self.detail}" if self.detail else "")]
+        lines += [f"  {k:<28} {v:>10,}" for k, v in self.counts.items()]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- availability
+def missing_stages(settings: Settings) -> dict[str, str]:
+    """Stages whose code is not in the repo yet, with the reason. Never pretend."""
+    missing: dict[str, str] = {}
+    checks = {
+        "mock-apis": ("mock_apis.testing", "MockServer"),
+        "extract": ("connectors", "run_sync"),
+        "check": ("quality", "run_checks"),
+    }
+    for stage, (module, attr) in checks.items():
+        try:
+            if not hasattr(importlib.import_module(module), attr):
+                missing[stage] = f"{module}.{attr} does not exist yet"
+        except ImportError as exc:
+            missing[stage] = f"cannot import {module}: {exc}"
+    if not (settings.dbt_project_dir / "dbt_project.yml").exists():
+        missing["transform"] = f"no dbt project at {settings.dbt_project_dir}"
+    return missing
+
+
+# --------------------------------------------------------------------------- extract
+def extract(settings: Settings, source: str, *, full_refresh: bool = False) -> StageResult:
+    """Run one source's connector into its own raw DuckDB file."""
+    import connectors
+
+    result = connectors.run_sync(source, settings=settings, full_refresh=full_refresh)
+    counts = {f"{source}.{k}": v for k, v in _result_counts(result).items()}
+    return StageResult(f"extract {source}", True, counts=counts)
+
+
+def _result_counts(result: object) -> dict[str, int]:
+    """Rows per stream from a connectors SyncResult, whatever its exact shape."""
+    for attr in ("rows_per_stream", "counts", "streams"):
+        value = getattr(result, attr, None)
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if isinstance(v, int):
+                    out[k] = v
+                else:
+                    out[k] = int(getattr(v, "records_written", getattr(v, "rows", 0)) or 0)
+            return out
+    return {}
+
+
+# --------------------------------------------------------------------------- transform
+def dbt_command(settings: Settings, *args: str) -> list[str]:
+    dbt = Path(sys.executable).with_name("dbt")
+    return [
+        str(dbt) if dbt.exists() else "dbt",
+        *args,
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+        "--target",
+        settings.dbt_target,
+    ]
+
+
+def transform(
+    settings: Settings,
+    *,
+    select: str | None = None,
+    full_refresh: bool = False,
+    docs: bool = True,
+) -> StageResult:
+    """`dbt build` (+ `dbt docs generate`) in a subprocess with the profile's env vars.
+
+    A subprocess keeps dbt's global state and logging out of Airflow's worker,
+    and the run_results.json it writes is the record of what passed.
+    """
+    env = {**os.environ, **settings.dbt_env()}
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    args = ["build"] + (["--select", select] if select else [])
+    if full_refresh:
+        args.append("--full-refresh")
+    started = time.monotonic()
+    proc = subprocess.run(dbt_command(settings, *args), env=env, check=False)
+    counts = _dbt_run_results(settings.dbt_docs_dir / "run_results.json")
+    ok = proc.returncode == 0
+    if ok and docs:
+        doc = subprocess.run(
+            dbt_command(settings, "docs", "generate"), env=env, check=False, capture_output=True
+        )
+        if doc.returncode != 0:
+            sys.stderr.write(doc.stdout.decode(errors="replace")[-4000:])
+            ok = False
+    detail = f"dbt build exit {proc.returncode} in {time.monotonic() - started:.1f}s"
+    return StageResult("transform (dbt build)", ok, detail, counts)
+
+
+def _dbt_run_results(path: Path) -> dict[str, int]:
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text())["results"]
+    counts: dict[str, int] = {}
+    for r in results:
+        kind = r["unique_id"].split(".")[0]
+        key = f"dbt {kind} {r['status']}"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+# --------------------------------------------------------------------------- check
+def check(settings: Settings) -> StageResult:
+    """Great Expectations suites over the raw layer and the warehouse."""
+    import quality
+
+    result = quality.run_checks(settings)
+    counts = {"expectations passed": result.passed, "expectations failed": result.failed}
+    docs = f"data docs: {result.docs_index}" if result.docs_index else ""
+    return StageResult("check (great expectations)", result.ok, docs, counts)
+
+
+# --------------------------------------------------------------------------- mock APIs
+@contextlib.contextmanager
+def mock_apis_env(settings: Settings) -> Iterator[dict[str, str]]:
+    """Start the mock APIs on a free loopback port; yield env vars pointing at them."""
+    from mock_apis.testing import MockServer
+
+    server = MockServer(
+        seed=settings.mock_seed,
+        scale=settings.mock_scale,
+        overlap_rate=settings.mock_overlap_rate,
+        dirty_rate=settings.mock_dirty_rate,
+    )
+    with server:
+        yield {
+            "MAILCHIMP_BASE_URL": f"{server.base_url}/3.0",
+            "MAILCHIMP_API_KEY": server.mailchimp_api_key,
+            "HUBSPOT_BASE_URL": server.base_url,
+            "HUBSPOT_ACCESS_TOKEN": server.hubspot_token,
+        }
+
+
+# --------------------------------------------------------------------------- airflow
+def airflow_env(settings: Settings) -> dict[str, str]:
+    """Embedded Airflow: SQLite metadata DB and logs under the data dir, our dags/."""
+    home = settings.data_dir / "airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    bin_dir = str(Path(sys.executable).parent)
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "ELT_DATA_DIR": str(settings.data_dir),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
+    }
+
+
+def run_dag_test(settings: Settings, extra_env: dict[str, str]) -> StageResult:
+    """`airflow dags test` the pipeline DAG end to end on SQLite."""
+    env = {**os.environ, **airflow_env(settings), **extra_env}
+    airflow = shutil.which("airflow", path=env["PATH"]) or "airflow"
+    started = time.monotonic()
+    migrate = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, check=False)
+    if migrate.returncode != 0:
+        sys.stderr.write(migrate.stderr.decode(errors="replace")[-4000:])
+        return StageResult("airflow dags test", False, "`airflow db migrate` failed")
+    proc = subprocess.run([airflow, "dags", "test", DAG_ID], env=env, check=False)
+    detail = f"exit {proc.returncode} in {time.monotonic() - started:.1f}s"
+    return StageResult(f"airflow dags test {DAG_ID}", proc.returncode == 0, detail)
+
+
+# --------------------------------------------------------------------------- run all
+def run_all(settings: Settings, *, via_airflow: bool, start_mock: bool) -> bool:
+    """Every stage that exists, in order; say plainly which ones do not exist yet."""
+    missing = missing_stages(settings)
+    for stage, why in missing.items():
+        print(f"[missing stage] {stage}: {why}")
+    if start_mock and "mock-apis" in missing:
+        print("Cannot start the mock APIs; nothing to extract from.")
+        return False
+
+    results: list[StageResult] = []
+    with contextlib.ExitStack() as stack:
+        env: dict[str, str] = {}
+        if start_mock:
+            env = stack.enter_context(mock_apis_env(settings))
+            print(f"mock APIs serving at {env['HUBSPOT_BASE_URL']}")
+        if via_airflow:
+            results.append(run_dag_test(settings, env))
+        else:
+            stage_settings = settings.model_copy(update=_settings_overrides(env))
+            if "extract" not in missing:
+                results += [extract(stage_settings, s) for s in SOURCES]
+            if "transform" not in missing:
+                results.append(transform(stage_settings))
+            if "check" not in missing:
+                results.append(check(stage_settings))
+
+    for r in results:
+        print(r.summary())
+    print(pipeline_summary(settings, missing))
+    return all(r.ok for r in results)
+
+
+def _settings_overrides(env: dict[str, str]) -> dict[str, object]:
+    from pydantic import SecretStr
+
+    if not env:
+        return {}
+    return {
+        "mailchimp_base_url": env["MAILCHIMP_BASE_URL"],
+        "mailchimp_api_key": SecretStr(env["MAILCHIMP_API_KEY"]),
+        "hubspot_base_url": env["HUBSPOT_BASE_URL"],
+        "hubspot_access_token": SecretStr(env["HUBSPOT_ACCESS_TOKEN"]),
+    }
+
+
+# --------------------------------------------------------------------------- summary
+def layer_row_counts(path: Path) -> dict[str, int]:
+    """Rows per schema in a DuckDB file, read-only (never blocks or is blocked long)."""
+    import duckdb
+
+    if not path.exists():
+        return {}
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_catalog, table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_name not like '\\_%' escape '\\'"
+        ).fetchall()
+        counts: dict[str, int] = {}
+        for catalog, schema, table in tables:
+            n = con.execute(f'select count(*) from "{catalog}"."{schema}"."{table}"').fetchone()[0]
+            counts[schema] = counts.get(schema, 0) + n
+        return counts
+    finally:
+        con.close()
+
+
+def pipeline_summary(settings: Settings, missing: dict[str, str]) -> str:
+    lines = ["", "=== pipeline summary ==="]
+    for source in SOURCES:
+        for schema, n in layer_row_counts(settings.raw_path(source)).items():
+            lines.append(f"  raw       {schema:<28} {n:>10,} rows")
+    for schema, n in layer_row_counts(settings.warehouse).items():
+        lines.append(f"  warehouse {schema:<28} {n:>10,} rows")
+    run_results = _dbt_run_results(settings.dbt_docs_dir / "run_results.json")
+    for k, v in run_results.items():
+        lines.append(f"  {k:<38} {v:>10,}")
+    lines.append(f"  raw files:        {settings.raw_dir}")
+    lines.append(f"  warehouse file:   {settings.warehouse}")
+    index = settings.dbt_docs_dir / "index.html"
+    lines.append(f"  dbt docs:         {index if index.exists() else '(not generated)'}")
+    qdocs = settings.quality_docs_dir
+    lines.append(f"  data-quality docs: {qdocs if qdocs.exists() else '(not generated)'}")
+    for stage, why in missing.items():
+        lines.append(f"  MISSING stage {stage}: {why}")
+    return "\n".join(lines)
