@@ -115,8 +115,9 @@ class Settings(BaseSettings):
         return self.data_dir / "quality_docs"
 
     @property
-    def dbt_docs_dir(self) -> Path:
-        return self.dbt_project_dir / "target"
+    def dbt_target_dir(self) -> Path:
+        """dbt's target/ (artifacts + docs site), kept with the data it describes."""
+        return self.data_dir / "dbt" / "target"
 
     @property
     def mailchimp_url(self) -> str:

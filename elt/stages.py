@@ -111,14 +111,19 @@ def transform(
     A subprocess keeps dbt's global state and logging out of Airflow's worker,
     and the run_results.json it writes is the record of what passed.
     """
-    env = {**os.environ, **settings.dbt_env()}
+    env = {
+        **os.environ,
+        **settings.dbt_env(),
+        "DBT_TARGET_PATH": str(settings.dbt_target_dir),
+        "DBT_LOG_PATH": str(settings.dbt_target_dir.parent / "logs"),
+    }
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     args = ["build"] + (["--select", select] if select else [])
     if full_refresh:
         args.append("--full-refresh")
     started = time.monotonic()
     proc = subprocess.run(dbt_command(settings, *args), env=env, check=False)
-    counts = _dbt_run_results(settings.dbt_docs_dir / "run_results.json")
+    counts = _dbt_run_results(settings.dbt_target_dir / "run_results.json")
     ok = proc.returncode == 0
     if ok and docs:
         doc = subprocess.run(
@@ -284,12 +289,12 @@ def pipeline_summary(settings: Settings, missing: dict[str, str]) -> str:
             lines.append(f"  raw       {schema:<28} {n:>10,} rows")
     for schema, n in layer_row_counts(settings.warehouse).items():
         lines.append(f"  warehouse {schema:<28} {n:>10,} rows")
-    run_results = _dbt_run_results(settings.dbt_docs_dir / "run_results.json")
+    run_results = _dbt_run_results(settings.dbt_target_dir / "run_results.json")
     for k, v in run_results.items():
         lines.append(f"  {k:<38} {v:>10,}")
     lines.append(f"  raw files:        {settings.raw_dir}")
     lines.append(f"  warehouse file:   {settings.warehouse}")
-    index = settings.dbt_docs_dir / "index.html"
+    index = settings.dbt_target_dir / "index.html"
     lines.append(f"  dbt docs:         {index if index.exists() else '(not generated)'}")
     qdocs = settings.quality_docs_dir
     lines.append(f"  data-quality docs: {qdocs if qdocs.exists() else '(not generated)'}")

@@ -1,0 +1,78 @@
+"""Settings: typed, read from the environment, safe local defaults, secrets hidden."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from elt.settings import MOCK_MAILCHIMP_API_KEY, Settings
+
+
+def test_defaults_are_local_and_point_at_the_repo_data_dir(monkeypatch):
+    for var in ("ELT_DATA_DIR", "MAILCHIMP_BASE_URL", "MOCK_HOST", "ELT_WAREHOUSE_PATH"):
+        monkeypatch.delenv(var, raising=False)
+    s = Settings(_env_file=None)
+    assert s.mock_host == "127.0.0.1"
+    assert s.data_dir.name == "data"
+    assert s.raw_path("hubspot") == s.data_dir / "raw" / "hubspot.duckdb"
+    assert s.warehouse == s.data_dir / "warehouse.duckdb"
+
+
+def test_environment_overrides_paths_ports_and_sizes(monkeypatch, tmp_path):
+    monkeypatch.setenv("ELT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MOCK_PORT", "8901")
+    monkeypatch.setenv("MAILCHIMP_PAGE_SIZE", "250")
+    monkeypatch.setenv("ELT_WAREHOUSE_PATH", str(tmp_path / "wh.duckdb"))
+    s = Settings(_env_file=None)
+    assert s.data_dir == tmp_path
+    assert s.mock_port == 8901
+    assert s.mailchimp_page_size == 250
+    assert s.warehouse == tmp_path / "wh.duckdb"
+    assert s.dbt_env()["ELT_RAW_MAILCHIMP_PATH"] == str(tmp_path / "raw" / "mailchimp.duckdb")
+
+
+def test_mailchimp_base_url_defaults_to_the_keys_data_centre(monkeypatch):
+    monkeypatch.delenv("MAILCHIMP_BASE_URL", raising=False)
+    monkeypatch.setenv("MAILCHIMP_API_KEY", "abc123-us7")
+    assert Settings(_env_file=None).mailchimp_url == "https://us7.api.mailchimp.com/3.0"
+
+
+def test_explicit_mailchimp_base_url_wins_and_loses_its_trailing_slash(monkeypatch):
+    monkeypatch.setenv("MAILCHIMP_BASE_URL", "http://127.0.0.1:9/3.0/")
+    assert Settings(_env_file=None).mailchimp_url == "http://127.0.0.1:9/3.0"
+
+
+def test_a_key_without_data_centre_and_no_base_url_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("MAILCHIMP_BASE_URL", raising=False)
+    monkeypatch.setenv("MAILCHIMP_API_KEY", "nodatacentre")
+    with pytest.raises(ValueError, match="MAILCHIMP_API_KEY must end in '-<dc>'"):
+        _ = Settings(_env_file=None).mailchimp_url
+
+
+def test_out_of_range_page_size_is_rejected_naming_the_field(monkeypatch):
+    monkeypatch.setenv("HUBSPOT_PAGE_SIZE", "500")
+    with pytest.raises(ValidationError, match="HUBSPOT_PAGE_SIZE"):
+        Settings(_env_file=None)
+
+
+def test_credentials_never_show_in_repr_or_dump(monkeypatch):
+    monkeypatch.setenv("MAILCHIMP_API_KEY", MOCK_MAILCHIMP_API_KEY)
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-secret-token")
+    s = Settings(_env_file=None)
+    text = repr(s) + str(s.model_dump())
+    assert MOCK_MAILCHIMP_API_KEY not in text
+    assert "pat-secret-token" not in text
+
+
+def test_env_example_names_only_variables_the_settings_read():
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    known = set()
+    for f in Settings.model_fields.values():
+        alias = f.validation_alias
+        known.update(getattr(alias, "choices", []) or [])
+    names = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example.read_text(), re.MULTILINE))
+    assert names, "no variables found in .env.example"
+    assert names <= known, f".env.example names unknown variables: {sorted(names - known)}"
