@@ -1,1 +1,69 @@
-"""connectors package."""
+"""Custom extract-load connectors: MailChimp and HubSpot -> raw DuckDB (no Airflow here).
+
+Public API (used by the `elt` CLI and the Airflow DAG)::
+
+    from connectors import run_sync, SyncResult
+    result = run_sync("mailchimp")                      # config from elt.settings
+    result = run_sync("hubspot", settings=s, full_refresh=True, streams=["contacts"])
+    result = run_sync("mailchimp", config=MailchimpConfig(api_key=..., raw_path=...))
+    result.ok, result.rows_per_stream, result.streams["members"].records_read
+
+`run_sync(source, *, settings=None, config=None, full_refresh=False, streams=None,
+progress=None) -> SyncResult` syncs one source into `settings.raw_path(source)`
+(schema `raw_<source>`). It raises `SourceLocked` when another extract of the same
+source runs, `AuthError` (bad credentials, before anything is written) and
+`SyncFailed` (carrying `.result`) when a stream failed; all derive from
+`ConnectorError`. `progress` receives start/advance/finish callbacks per stream.
+
+Design, in the order data flows (see docs/contracts.md §1-2):
+- `http.HttpClient`: keep-alive session, auth, timeouts, retries with exponential
+  backoff + full jitter honouring `Retry-After`, typed errors, secrets redacted.
+- `paginators`: MailChimp offset/count, HubSpot `after`, HubSpot search re-anchored
+  on the cursor past the 10,000-result cap.
+- `mailchimp` / `hubspot`: streams declared as data (`streams.Stream`) + readers.
+- `loader.Loader`: pages stay raw bytes until DuckDB parses a batch of them in
+  one SQL statement (typed columns + `_raw`), merged on the primary key; the
+  stream's cursor is written to `_state` in the same transaction; `_sync_log`
+  gets one row per stream and run.
+- Concurrency: one DuckDB file per source, so both sources run in parallel; a
+  non-blocking `flock` on `<raw_dir>/<source>.lock` refuses a second run of the
+  same source, naming the lock file and the holder's pid.
+- Incremental correctness: reads start at `cursor - lookback` with `>=`/`>` filters
+  and merge on the key, so ties and late writers are re-read, never doubled.
+  Campaign children (sent_to, email_activity, unsubscribes) keep per-campaign
+  state (a fingerprint of the report counters, and the newest activity time).
+- `airbyte`: the same sources as Airbyte-protocol connectors
+  (`python -m connectors.airbyte <source> spec|check|discover|read ...`).
+"""
+
+from connectors.config import HubspotConfig, MailchimpConfig
+from connectors.errors import (
+    AuthError,
+    ClientError,
+    ConfigError,
+    ConnectorError,
+    HttpError,
+    RateLimited,
+    ServerError,
+    SourceLocked,
+    SyncFailed,
+)
+from connectors.sync import SOURCES, StreamResult, SyncResult, run_sync
+
+__all__ = [
+    "SOURCES",
+    "AuthError",
+    "ClientError",
+    "ConfigError",
+    "ConnectorError",
+    "HttpError",
+    "HubspotConfig",
+    "MailchimpConfig",
+    "RateLimited",
+    "ServerError",
+    "SourceLocked",
+    "StreamResult",
+    "SyncFailed",
+    "SyncResult",
+    "run_sync",
+]

@@ -1,0 +1,48 @@
+"""Typed errors: callers (CLI, DAG) decide by type, and every message is credential-free."""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """Base class of every error the connectors raise on purpose."""
+
+
+class ConfigError(ConnectorError):
+    """The connector configuration is incomplete or inconsistent."""
+
+
+class HttpError(ConnectorError):
+    """An HTTP call failed for good (after retries where retrying made sense)."""
+
+    def __init__(self, message: str, *, status: int | None = None, url: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.url = url
+
+
+class AuthError(HttpError):
+    """401/403: the credential is missing, wrong or lacks a scope. Never retried."""
+
+
+class RateLimited(HttpError):
+    """429 that outlived every retry."""
+
+
+class ServerError(HttpError):
+    """5xx, broken connection or unparseable body that outlived every retry."""
+
+
+class ClientError(HttpError):
+    """Any other 4xx: the request itself is wrong (a bug, or an API change)."""
+
+
+class SourceLocked(ConnectorError):
+    """Another extract of the same source holds the lock file."""
+
+
+class SyncFailed(ConnectorError):
+    """One or more streams failed; `result` holds what did and did not load."""
+
+    def __init__(self, message: str, result: object) -> None:
+        super().__init__(message)
+        self.result = result

@@ -1,0 +1,198 @@
+"""The HTTP client: one keep-alive session per source, auth, timeouts, retries, typed errors.
+
+Retries cover what a flaky SaaS API does: 429 (honouring `Retry-After` when sent),
+5xx, dropped connections and truncated bodies (a page that does not parse is
+fetched again, never skipped). Backoff is exponential with full jitter. 401/403
+fail at once with `AuthError`. No message, log line or exception carries the
+credential: it lives only in the session's auth and is scrubbed from any text.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from connectors.errors import AuthError, ClientError, HttpError, RateLimited, ServerError
+
+log = logging.getLogger("connectors.http")
+
+RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+USER_AGENT = "saas-elt-connectors/0.1"
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    data: Any  # the parsed JSON body
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+
+class HttpClient:
+    """A small, thread-safe-enough client: one session, counters for the sync log."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        bearer: str | None = None,
+        timeout_s: float = 30.0,
+        max_retries: int = 8,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self._sleep = sleep
+        self._secrets = [s for s in ((auth[1] if auth else None), bearer) if s]
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        if auth:
+            self.session.auth = auth
+        if bearer:
+            self.session.headers["Authorization"] = f"Bearer {bearer}"
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.retries = 0
+
+    # ------------------------------------------------------------------ public
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Response:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, json: Any) -> Response:
+        return self.request("POST", path, json=json)
+
+    def redact(self, text: str) -> str:
+        for s in self._secrets:
+            text = text.replace(s, "***")
+        return text
+
+    def close(self) -> None:
+        self.session.close()
+
+    # ------------------------------------------------------------------ core
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Response:
+        url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
+        body = orjson.dumps(json) if json is not None else None
+        headers = {"Content-Type": "application/json"} if body is not None else None
+        attempt = 0
+        while True:
+            attempt += 1
+            with self._lock:
+                self.requests += 1
+            retry_after: float | None = None
+            try:
+                resp = self.session.request(
+                    method, url, params=params, data=body, headers=headers, timeout=self.timeout_s
+                )
+                content = resp.content
+            except requests.RequestException as exc:
+                failure: HttpError = ServerError(
+                    self.redact(f"{method} {self._where(url)}: {type(exc).__name__}"), url=url
+                )
+            else:
+                status = resp.status_code
+                if status < 300:
+                    try:
+                        return Response(status, content, orjson.loads(content))
+                    except orjson.JSONDecodeError:
+                        failure = ServerError(
+                            f"{method} {self._where(url)}: body is not valid JSON "
+                            f"({len(content)} bytes, truncated?)",
+                            status=status,
+                            url=url,
+                        )
+                elif status in (401, 403):
+                    raise AuthError(
+                        f"{method} {self._where(url)} -> {status}: {self._detail(content)}. "
+                        "Check the API key / access token (and its scopes) in the configuration.",
+                        status=status,
+                        url=url,
+                    )
+                elif status in RETRY_STATUS:
+                    retry_after = _retry_after(resp.headers.get("Retry-After"))
+                    kind = RateLimited if status == 429 else ServerError
+                    failure = kind(
+                        f"{method} {self._where(url)} -> {status}: {self._detail(content)}",
+                        status=status,
+                        url=url,
+                    )
+                else:
+                    raise ClientError(
+                        f"{method} {self._where(url)} -> {status}: {self._detail(content)}",
+                        status=status,
+                        url=url,
+                    )
+            if attempt > self.max_retries:
+                failure.args = (f"{failure.args[0]} (gave up after {attempt} attempts)",)
+                raise failure
+            delay = self._backoff(attempt, retry_after)
+            with self._lock:
+                self.retries += 1
+            log.warning("retry %d/%d in %.2fs: %s", attempt, self.max_retries, delay, failure)
+            self._sleep(delay)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        cap = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        jittered = random.uniform(0, cap)
+        if retry_after is not None:
+            return min(max(retry_after, jittered), max(self.backoff_max_s, retry_after))
+        return jittered
+
+    def _where(self, url: str) -> str:
+        return self.redact(url.split("?", 1)[0])
+
+    def _detail(self, content: bytes) -> str:
+        try:
+            data = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            return self.redact(content[:200].decode("utf-8", "replace"))
+        if isinstance(data, dict):
+            parts = [
+                str(data.get(k)) for k in ("title", "category", "detail", "message") if data.get(k)
+            ]
+            if parts:
+                return self.redact(" - ".join(parts))[:500]
+        return self.redact(str(data))[:500]
+
+
+def _retry_after(value: str | None) -> float | None:
+    """`Retry-After` as seconds (int/float or an HTTP date); None when absent or junk."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

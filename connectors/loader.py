@@ -1,0 +1,222 @@
+"""The loader owns the raw DuckDB file: tables, merge on the primary key, state, sync log.
+
+Design (docs/contracts.md §1-2): one file per source, schema `raw_<source>`.
+Pages arrive as raw response bodies; a batch of them becomes a one-column Arrow
+table and a single SQL statement parses, types, de-duplicates and merges them
+(`DELETE` matching keys, then `INSERT`), so per-record work stays in DuckDB.
+A stream's cursor is written to `_state` in the same transaction as the rows it
+covers: killed at any point, the file holds committed rows and the cursor that
+matches them, and the rerun (reading from `cursor - lookback`, merging on the
+key) neither loses nor doubles a record.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from connectors.errors import SourceLocked
+from connectors.streams import Stream
+
+
+@dataclass
+class Page:
+    """One API response body and the parent id it belongs to (child streams)."""
+
+    body: bytes
+    records: int
+    parent_id: str | None = None
+
+
+@contextmanager
+def source_lock(raw_path: Path, source: str) -> Iterator[Path]:
+    """Exclusive, non-blocking flock on `<raw_dir>/<source>.lock`; refuse when held."""
+    raw_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = raw_path.parent / f"{source}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            raise SourceLocked(
+                f"another {source} extract is running (lock file {lock_path} held by pid "
+                f"{holder}); wait for it to finish or stop that process, then retry"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield lock_path
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+class Loader:
+    def __init__(self, path: Path, source: str, sync_id: str, *, memory_limit: str = "1GB"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.schema = f"raw_{source}"
+        self.sync_id = sync_id
+        self.con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
+        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+        self.con.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.schema}._state ("
+            "stream VARCHAR PRIMARY KEY, cursor JSON, updated_at TIMESTAMPTZ)"
+        )
+        self.con.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.schema}._sync_log ("
+            "sync_id VARCHAR, stream VARCHAR, mode VARCHAR, records_read BIGINT, "
+            "records_written BIGINT, pages BIGINT, retries BIGINT, started_at TIMESTAMPTZ, "
+            "finished_at TIMESTAMPTZ, status VARCHAR, error VARCHAR)"
+        )
+        self._in_tx = False
+
+    def close(self) -> None:
+        if self._in_tx:
+            self.rollback()
+        self.con.close()
+
+    # ------------------------------------------------------------------ tables
+    def ensure_tables(self, streams: Sequence[Stream]) -> None:
+        for s in streams:
+            self.con.execute(s.ddl(self.schema))
+
+    def table(self, stream: Stream) -> str:
+        return f'{self.schema}."{stream.name}"'
+
+    def count(self, stream: Stream) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {self.table(stream)}").fetchone()[0]
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        return self.con.execute(sql, params or []).fetchall()
+
+    # ------------------------------------------------------------------ transactions
+    def begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+        self._in_tx = True
+
+    def commit(self) -> None:
+        self.con.execute("COMMIT")
+        self._in_tx = False
+
+    def rollback(self) -> None:
+        try:
+            self.con.execute("ROLLBACK")
+        finally:
+            self._in_tx = False
+
+    # ------------------------------------------------------------------ rows
+    def delete_all(self, stream: Stream) -> None:
+        self.con.execute(f"DELETE FROM {self.table(stream)}")
+
+    def write_pages(self, stream: Stream, pages: Sequence[Page], *, merge: bool = True) -> int:
+        """Parse, type, de-duplicate and merge a batch of pages. Returns rows written."""
+        if not pages:
+            return 0
+        stg = pa.table(
+            {
+                "body": pa.array([p.body for p in pages], type=pa.string()),
+                "seq": pa.array(range(len(pages)), type=pa.int64()),
+                "parent_id": pa.array([p.parent_id for p in pages], type=pa.string()),
+            }
+        )
+        pk = ", ".join(f'"{k}"' for k in stream.primary_key)
+        cols = ", ".join(f'"{c}"' for c in stream.column_names)
+        not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in stream.primary_key)
+        con = self.con
+        con.register("stg", stg)
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _batch AS SELECT {cols}, _raw FROM "
+                f"({stream.rows_sql()}) WHERE {not_null} "
+                f"QUALIFY row_number() OVER (PARTITION BY {pk} ORDER BY seq DESC) = 1"
+            )
+        finally:
+            con.unregister("stg")
+        if merge:
+            con.execute(
+                f"DELETE FROM {self.table(stream)} WHERE ({pk}) IN (SELECT ({pk}) FROM _batch)"
+                if len(stream.primary_key) > 1
+                else f"DELETE FROM {self.table(stream)} WHERE {pk} IN (SELECT {pk} FROM _batch)"
+            )
+        n = con.execute(
+            f"INSERT INTO {self.table(stream)} ({cols}, _raw, _extracted_at, _sync_id) "
+            f"SELECT {cols}, _raw, now(), ? FROM _batch",
+            [self.sync_id],
+        ).fetchone()[0]
+        con.execute("DROP TABLE _batch")
+        return int(n)
+
+    # ------------------------------------------------------------------ state
+    def get_state(self, stream: str) -> Any:
+        row = self.con.execute(
+            f"SELECT cursor FROM {self.schema}._state WHERE stream = ?", [stream]
+        ).fetchone()
+        return orjson.loads(row[0]) if row and row[0] is not None else None
+
+    def all_state(self) -> dict[str, Any]:
+        rows = self.con.execute(f"SELECT stream, cursor FROM {self.schema}._state").fetchall()
+        return {k: orjson.loads(v) for k, v in rows if v is not None}
+
+    def set_state(self, stream: str, cursor: Any) -> None:
+        self.con.execute(
+            f"INSERT OR REPLACE INTO {self.schema}._state VALUES (?, ?, now())",
+            [stream, orjson.dumps(cursor).decode()],
+        )
+
+    def clear_state(self, stream: str) -> None:
+        self.con.execute(f"DELETE FROM {self.schema}._state WHERE stream = ?", [stream])
+
+    # ------------------------------------------------------------------ sync log
+    def log(
+        self,
+        *,
+        stream: str,
+        mode: str,
+        records_read: int,
+        records_written: int,
+        pages: int,
+        retries: int,
+        started_at: datetime,
+        status: str,
+        error: str | None,
+    ) -> None:
+        self.con.execute(
+            f"INSERT INTO {self.schema}._sync_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                self.sync_id,
+                stream,
+                mode,
+                records_read,
+                records_written,
+                pages,
+                retries,
+                started_at,
+                datetime.now(UTC),
+                status,
+                error,
+            ],
+        )
+
+    def dedupe(self, stream: Stream) -> int:
+        """Keep the newest row per key (append-mode loads only). Returns rows removed."""
+        pk = ", ".join(f'"{k}"' for k in stream.primary_key)
+        t = self.table(stream)
+        dup = self.con.execute(f"SELECT count(*) - count(DISTINCT ({pk})) FROM {t}").fetchone()[0]
+        if not dup:
+            return 0
+        self.con.execute(
+            f"DELETE FROM {t} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
+            f"OVER (PARTITION BY {pk} ORDER BY _extracted_at DESC, rowid DESC) AS rn FROM {t}) "
+            "WHERE rn > 1)"
+        )
+        return int(dup)

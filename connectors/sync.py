@@ -1,0 +1,302 @@
+"""Run a source's streams into its raw DuckDB file: the one place reading meets loading.
+
+Fetching runs in a producer thread (HTTP + JSON paging) while the main thread
+loads batches into DuckDB (which releases the GIL), so network and parsing
+overlap. Each batch commits its rows together with the newest checkpoint that
+covers them; a failed stream rolls back only its open batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from connectors import hubspot, mailchimp
+from connectors.base import Checkpoint, ReadContext, Source
+from connectors.config import CONFIG_TYPES, SourceConfig, config_from_settings
+from connectors.errors import AuthError, ConfigError, ConnectorError, SyncFailed
+from connectors.http import HttpClient
+from connectors.loader import Loader, Page, source_lock
+from connectors.streams import Stream
+
+log = logging.getLogger("connectors.sync")
+
+SOURCES: dict[str, Source] = {"mailchimp": mailchimp.SOURCE, "hubspot": hubspot.SOURCE}
+
+
+class Progress(Protocol):
+    def start(self, source: str, stream: str) -> None: ...
+    def advance(self, source: str, stream: str, records: int, pages: int) -> None: ...
+    def finish(self, source: str, result: StreamResult) -> None: ...
+
+
+class NullProgress:
+    def start(self, source: str, stream: str) -> None:
+        pass
+
+    def advance(self, source: str, stream: str, records: int, pages: int) -> None:
+        pass
+
+    def finish(self, source: str, result: StreamResult) -> None:
+        pass
+
+
+@dataclass
+class StreamResult:
+    stream: str
+    mode: str
+    status: str = "running"  # succeeded | failed
+    records_read: int = 0
+    records_written: int = 0
+    pages: int = 0
+    retries: int = 0
+    rows: int = 0  # rows in the raw table afterwards
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class SyncResult:
+    source: str
+    sync_id: str
+    raw_path: str
+    streams: dict[str, StreamResult] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status == "succeeded" for s in self.streams.values())
+
+    @property
+    def rows_per_stream(self) -> dict[str, int]:
+        return {k: v.rows for k, v in self.streams.items()}
+
+    @property
+    def records_read(self) -> int:
+        return sum(s.records_read for s in self.streams.values())
+
+
+def get_source(name: str) -> Source:
+    if name not in SOURCES:
+        raise ConfigError(f"unknown source {name!r}; choose one of {sorted(SOURCES)}")
+    return SOURCES[name]
+
+
+def select_streams(source: Source, names: Iterable[str] | None) -> list[Stream]:
+    if not names:
+        return list(source.streams)
+    wanted = [n.strip() for n in names if n.strip()]
+    known = {s.name for s in source.streams}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ConfigError(f"unknown {source.name} stream(s) {unknown}; available: {sorted(known)}")
+    return [s for s in source.streams if s.name in wanted]
+
+
+def check_connection(source: Source, client: HttpClient) -> None:
+    """One cheap authenticated call, so bad credentials fail before anything is written."""
+    client.get(source.check_path)
+
+
+def run_sync(
+    source: str,
+    *,
+    settings: Any = None,
+    config: SourceConfig | None = None,
+    full_refresh: bool = False,
+    streams: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Sync one source into its raw DuckDB file. See the package docstring."""
+    src = get_source(source)
+    if config is None:
+        if settings is None:
+            from elt.settings import get_settings  # the CLI/DAG path; connectors stay importable
+
+            settings = get_settings()
+        config = config_from_settings(source, settings)
+    if not isinstance(config, CONFIG_TYPES[source]):
+        raise ConfigError(f"{source} needs a {CONFIG_TYPES[source].__name__}")
+    if config.raw_path is None:
+        raise ConfigError(f"{source}: config.raw_path (the raw DuckDB file) is not set")
+    selected = select_streams(src, streams)
+    progress = progress or NullProgress()
+    sync_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{source}-{uuid.uuid4().hex[:8]}"
+    result = SyncResult(source, sync_id, str(config.raw_path))
+    t0 = time.monotonic()
+    client = src.make_client(config)
+    try:
+        with source_lock(config.raw_path, source):
+            check_connection(src, client)
+            loader = Loader(config.raw_path, source, sync_id)
+            try:
+                loader.ensure_tables(src.streams)
+                ctx = ReadContext(
+                    config=config, client=client, full_refresh=full_refresh, query=_reader(loader)
+                )
+                for stream in selected:
+                    sr = _run_stream(loader, src, stream, ctx, progress)
+                    result.streams[stream.name] = sr
+                    if sr.status != "succeeded" and sr.error and sr.error.startswith("AuthError"):
+                        break
+            finally:
+                loader.close()
+    finally:
+        client.close()
+        result.seconds = time.monotonic() - t0
+    if not result.ok:
+        failed = {k: v.error for k, v in result.streams.items() if v.status != "succeeded"}
+        raise SyncFailed(f"{source} sync {sync_id} failed for {failed}", result)
+    return result
+
+
+def _reader(loader: Loader):
+    def query(sql: str) -> list[tuple]:
+        cur = loader.con.cursor()
+        try:
+            return cur.execute(sql).fetchall()
+        finally:
+            cur.close()
+
+    return query
+
+
+_DONE = object()
+
+
+def _prefetch(items: Iterator[Any], depth: int) -> Iterator[Any]:
+    """Run `items` in a thread, `depth` ahead; exceptions surface in the consumer."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    t = threading.Thread(target=produce, name="connectors-fetch", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join(timeout=5)
+
+
+def _run_stream(
+    loader: Loader, src: Source, stream: Stream, ctx: ReadContext, progress: Progress
+) -> StreamResult:
+    state = None if ctx.full_refresh else loader.get_state(stream.name)
+    mode = (
+        "replace"
+        if stream.replace
+        else ("incremental" if stream.incremental and state is not None else "full_refresh")
+    )
+    res = StreamResult(stream.name, mode)
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    retries0 = ctx.client.retries
+    append = loader.count(stream) == 0 or stream.replace  # nothing to merge against
+    batch: list[Page] = []
+    pending: list[Any] = []  # newest checkpoint not yet committed
+    batch_pages = ctx.config.batch_pages
+    progress.start(src.name, stream.name)
+
+    def flush(final: bool = False) -> None:
+        if not stream.replace:
+            loader.begin()
+        res.records_written += loader.write_pages(stream, batch, merge=not append)
+        if final and append and not stream.replace:
+            loader.dedupe(stream)
+        if pending:
+            loader.set_state(stream.name, pending[-1])
+            pending.clear()
+        if not stream.replace:
+            loader.commit()
+        batch.clear()
+
+    try:
+        if stream.replace:
+            loader.begin()
+            loader.delete_all(stream)
+        for item in _prefetch(src.readers[stream.name](ctx, state), depth=2 * batch_pages + 4):
+            if isinstance(item, Checkpoint):
+                pending.append(item.state)
+                continue
+            batch.append(item)
+            res.pages += 1
+            res.records_read += item.records
+            progress.advance(src.name, stream.name, item.records, 1)
+            if len(batch) >= batch_pages:
+                flush()
+        flush(final=True)
+        if stream.replace:
+            loader.dedupe(stream)
+            loader.commit()
+        res.status = "succeeded"
+    except Exception as exc:
+        if loader._in_tx:
+            loader.rollback()
+        res.status = "failed"
+        msg = str(exc)
+        if hasattr(ctx.client, "redact"):
+            msg = ctx.client.redact(msg)
+        res.error = f"{type(exc).__name__}: {msg}"
+        level = logging.ERROR
+        log.log(level, "%s.%s failed: %s", src.name, stream.name, res.error)
+        if isinstance(exc, AuthError):
+            pass
+        elif not isinstance(exc, ConnectorError | RuntimeError):
+            log.debug("traceback", exc_info=True)
+    res.retries = ctx.client.retries - retries0
+    res.seconds = time.monotonic() - t0
+    res.rows = loader.count(stream)
+    loader.log(
+        stream=stream.name,
+        mode=mode,
+        records_read=res.records_read,
+        records_written=res.records_written,
+        pages=res.pages,
+        retries=res.retries,
+        started_at=started,
+        status=res.status,
+        error=res.error,
+    )
+    progress.finish(src.name, res)
+    log.info(
+        "%s.%s %s %s: read %d, wrote %d, %d pages, %d retries, %d rows, %.1fs",
+        src.name,
+        stream.name,
+        mode,
+        res.status,
+        res.records_read,
+        res.records_written,
+        res.pages,
+        res.retries,
+        res.rows,
+        res.seconds,
+    )
+    return res
