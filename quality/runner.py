@@ -1,0 +1,250 @@
+"""Apply the declared suites with Great Expectations (GX Core 1.x) and build data docs.
+
+The GX project (suites, validation definitions, results) lives under
+`<data>/gx`, next to the data it describes and out of the repository; the
+suites are re-declared from `quality/suites.py` on every run, so the code is
+the source of truth. Data docs go to `settings.quality_docs_dir`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from quality.reader import (
+    DatabaseLocked,
+    QualityError,
+    TableData,
+    TableMissing,
+    connect_read_only,
+    read_table,
+)
+from quality.result import QualityResult, SuiteResult
+from quality.spec import Check, Layer, TableSuite
+from quality.suites import SUITES
+
+if TYPE_CHECKING:
+    from great_expectations.data_context import AbstractDataContext
+
+    from elt.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DOCS_SITE = "quality_docs"
+DATASOURCE = "duckdb_tables"
+
+
+def run_checks(
+    settings: Settings | None = None,
+    *,
+    layers: Iterable[Layer] = ("raw", "warehouse"),
+    suites: Sequence[TableSuite] | None = None,
+) -> QualityResult:
+    """Validate every declared table of the given layers; see `quality` for the contract."""
+    if settings is None:
+        from elt.settings import get_settings
+
+        settings = get_settings()
+    layers = tuple(layers)
+    unknown = set(layers) - {"raw", "warehouse"}
+    if unknown:
+        raise ValueError(f"unknown layer(s) {sorted(unknown)}; use 'raw' and/or 'warehouse'")
+    chosen = [s for s in (SUITES if suites is None else suites) if s.layer in layers]
+
+    outcomes: dict[str, SuiteResult] = {}
+    loaded: list[tuple[TableSuite, TableData, SuiteResult]] = []
+    for path, group in _by_file(settings, chosen).items():
+        _read_group(path, group, outcomes, loaded)
+
+    docs_index = None
+    if loaded:
+        context = _context(settings)
+        source = context.data_sources.add_or_update_pandas(DATASOURCE)
+        run_ids = [_validate(context, source, *item) for item in loaded]
+        docs_index = _build_docs(context, run_ids, settings.quality_docs_dir)
+
+    return QualityResult(
+        [outcomes[s.name] for s in chosen],
+        docs_index=docs_index,
+        declared={s.name: len(s.checks) for s in chosen},
+    )
+
+
+def _path(settings: Settings, suite: TableSuite) -> Path:
+    if suite.database == "warehouse":
+        return settings.warehouse
+    return settings.raw_path(suite.database)
+
+
+def _by_file(settings: Settings, suites: list[TableSuite]) -> dict[Path, list[TableSuite]]:
+    groups: dict[Path, list[TableSuite]] = {}
+    for suite in suites:
+        groups.setdefault(_path(settings, suite), []).append(suite)
+    return groups
+
+
+def _read_group(
+    path: Path,
+    group: list[TableSuite],
+    outcomes: dict[str, SuiteResult],
+    loaded: list[tuple[TableSuite, TableData, SuiteResult]],
+) -> None:
+    """Read every table of one file through one short read-only connection."""
+
+    def outcome(suite: TableSuite, status: str, reason: str | None = None) -> SuiteResult:
+        result = SuiteResult(suite.name, suite.layer, suite.table, path, status, reason=reason)
+        outcomes[suite.name] = result
+        return result
+
+    try:
+        con = connect_read_only(path)
+    except TableMissing as exc:
+        step = "`elt transform`" if group[0].database == "warehouse" else "`elt extract`"
+        for suite in group:
+            outcome(suite, "skipped", f"{exc}; run {step} first")
+        return
+    except DatabaseLocked as exc:
+        for suite in group:
+            outcome(suite, "error", str(exc))
+        return
+    try:
+        for suite in group:
+            try:
+                data = read_table(con, suite)
+            except TableMissing as exc:
+                outcome(suite, "skipped", f"{exc} in {path}")
+            except QualityError as exc:
+                outcome(suite, "error", f"{exc} ({path})")
+            else:
+                result = outcome(suite, "passed")
+                result.rows = len(data.frame)
+                result.table = f"{data.schema}.{suite.table}"
+                loaded.append((suite, data, result))
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------- GX
+def _context(settings: Settings) -> AbstractDataContext:
+    """A file-backed GX project under <data>/gx with our data docs site and no telemetry."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=settings.data_dir)
+    context.config.analytics_enabled = False
+    context.config.progress_bars = {"globally": False, "metric_calculations": False}
+    context.config.data_docs_sites = {
+        DOCS_SITE: {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(settings.quality_docs_dir.resolve()),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            # Validation pages already list each expectation; suite pages would double
+            # the rendering time for nothing.
+            "site_section_builders": {"expectations": "0", "profiling": "0"},
+        }
+    }
+    context.variables.save()
+    return context
+
+
+def _expectation(check: Check, data: TableData) -> Any:
+    import great_expectations as gx
+    from great_expectations.expectations.row_conditions import Column
+
+    kwargs = dict(check.kwargs)
+    if check.values_from:
+        kwargs["value_set"] = data.references[check.values_from]
+    if check.where:
+        column, op, value = check.where
+        col = Column(column)
+        conditions = {
+            "==": col.__eq__,
+            "!=": col.__ne__,
+            "<": col.__lt__,
+            "<=": col.__le__,
+            ">": col.__gt__,
+            ">=": col.__ge__,
+            "in": col.is_in,
+            "not in": col.is_not_in,
+        }
+        kwargs["row_condition"] = conditions[op](value)
+    if check.why:
+        kwargs["notes"] = check.why
+    return getattr(gx.expectations, check.gx_type)(**kwargs, meta={"check": check.describe()})
+
+
+def _validate(
+    context: AbstractDataContext,
+    source: Any,
+    suite: TableSuite,
+    data: TableData,
+    outcome: SuiteResult,
+) -> Any:
+    """Run one table's checkpoint; fill `outcome`; return the validation result's id."""
+    import great_expectations as gx
+
+    asset = source.add_dataframe_asset(suite.name)
+    batch = asset.add_batch_definition_whole_dataframe("whole table")
+
+    gx_suite = context.suites.add_or_update(
+        gx.ExpectationSuite(
+            name=suite.name,
+            expectations=[_expectation(c, data) for c in suite.checks],
+            meta={"table": outcome.table, "file": str(outcome.path)},
+        )
+    )
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=suite.name,
+            validation_definitions=[definition],
+            result_format={"result_format": "SUMMARY"},
+        )
+    )
+    run = checkpoint.run(batch_parameters={"dataframe": data.frame})
+    ((result_id, validation),) = run.run_results.items()
+    stats = validation.statistics
+    outcome.evaluated = stats["evaluated_expectations"]
+    outcome.successful = stats["successful_expectations"]
+    outcome.unsuccessful = stats["unsuccessful_expectations"]
+    outcome.failures = [_describe_failure(r) for r in validation.results if not r.success]
+    outcome.status = "passed" if validation.success else "failed"
+    return result_id
+
+
+def _build_docs(context: AbstractDataContext, result_ids: list[Any], docs_dir: Path) -> Path:
+    """Render this run's results and the index once.
+
+    This is what `UpdateDataDocsAction` does per checkpoint; one checkpoint runs
+    per table (each has its own dataframe), and GX re-renders the index and
+    recompiles its templates on every call, so batching it saves most of the run time.
+    """
+    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=result_ids)
+    return docs_dir / "index.html"
+
+
+def _describe_failure(result: Any) -> str:
+    """`<expectation>: <what GX saw>` — enough to find the bad rows."""
+    config = result.expectation_config
+    name = (config.meta or {}).get("check") or config.type
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        return f"{name}: raised {info.get('exception_message')}"
+    details = result.result or {}
+    if "unexpected_count" in details:
+        sample = details.get("partial_unexpected_list") or []
+        return (
+            f"{name}: {details['unexpected_count']} unexpected "
+            f"({details.get('unexpected_percent') or 0:.1f}%), e.g. {sample[:3]}"
+        )
+    return f"{name}: observed {details.get('observed_value')!r}"

@@ -1,0 +1,168 @@
+"""The small vocabulary the suites are declared in.
+
+Declarations stay plain data (no Great Expectations import) so `import quality`
+is cheap and a suite reads like a table's contract. The runner turns each
+`Check` into the GX 1.x expectation class it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Layer = Literal["raw", "warehouse"]
+#: Which DuckDB file a table lives in: a raw source file or the dbt warehouse.
+Database = Literal["mailchimp", "hubspot", "warehouse"]
+#: A row condition: (column, operator, value); operator in ==, !=, <, <=, >, >=, in, not in.
+Where = tuple[str, str, Any]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: the GX class name, its arguments and why it holds."""
+
+    gx_type: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    why: str | None = None
+    #: Only rows matching this condition are checked (GX `row_condition`).
+    where: Where | None = None
+    #: Fill `value_set` at run time from a column of another table in the same file.
+    values_from: tuple[str, str] | None = None
+
+    @property
+    def columns(self) -> set[str]:
+        """Columns the check reads, so the runner loads only those."""
+        cols: set[str] = set()
+        for key in ("column", "column_A", "column_B"):
+            if key in self.kwargs:
+                cols.add(self.kwargs[key])
+        cols.update(self.kwargs.get("column_list", ()))
+        if self.where:
+            cols.add(self.where[0])
+        return cols
+
+    def describe(self) -> str:
+        """Short human name, e.g. `expect_column_values_to_be_unique(id)`."""
+        snake = "".join("_" + c.lower() if c.isupper() else c for c in self.gx_type).lstrip("_")
+        target = self.kwargs.get("column") or self.kwargs.get("column_list")
+        if target is None and "column_A" in self.kwargs:
+            target = [self.kwargs["column_A"], self.kwargs["column_B"]]
+        if isinstance(target, list | tuple):
+            target = ", ".join(target)
+        where = f" where {self.where[0]} {self.where[1]} {self.where[2]!r}" if self.where else ""
+        return f"{snake}({target or ''}){where}"
+
+
+@dataclass(frozen=True)
+class TableSuite:
+    """The expectations for one table in one DuckDB file."""
+
+    layer: Layer
+    database: Database
+    table: str
+    checks: Sequence[Check]
+    #: None = find the schema in information_schema (the warehouse's depends on dbt).
+    schema: str | None = None
+
+    @property
+    def name(self) -> str:
+        """`raw.<source>.<table>` or `warehouse.<table>`: also the GX suite name."""
+        if self.layer == "raw":
+            return f"raw.{self.database}.{self.table}"
+        return f"warehouse.{self.table}"
+
+    @property
+    def columns(self) -> list[str]:
+        return sorted(set().union(*(c.columns for c in self.checks)))
+
+
+# --------------------------------------------------------------------------- helpers
+def not_null(column: str, *, why: str | None = None, mostly: float | None = None) -> Check:
+    kwargs: dict[str, Any] = {"column": column}
+    if mostly is not None:
+        kwargs["mostly"] = mostly
+    return Check("ExpectColumnValuesToNotBeNull", kwargs, why)
+
+
+def unique(*columns: str, why: str | None = None) -> Check:
+    """Unique values; several columns make a compound key."""
+    if len(columns) == 1:
+        return Check("ExpectColumnValuesToBeUnique", {"column": columns[0]}, why)
+    return Check("ExpectCompoundColumnsToBeUnique", {"column_list": list(columns)}, why)
+
+
+def primary_key(*columns: str) -> list[Check]:
+    """A primary key: every part not null, the whole unique (contracts.md §2)."""
+    why = "primary key (docs/contracts.md §2): rows merge on it"
+    return [*(not_null(c, why=why) for c in columns), unique(*columns, why=why)]
+
+
+def in_set(
+    column: str,
+    values: Iterable[Any] = (),
+    *,
+    why: str | None = None,
+    where: Where | None = None,
+    values_from: tuple[str, str] | None = None,
+) -> Check:
+    """Values (nulls ignored, as GX does) drawn from a fixed set or another table's column."""
+    return Check(
+        "ExpectColumnValuesToBeInSet",
+        {"column": column, "value_set": list(values)},
+        why,
+        where=where,
+        values_from=values_from,
+    )
+
+
+def between(
+    column: str,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    why: str | None = None,
+) -> Check:
+    """Values within [low, high]; nulls are not checked."""
+    return Check(
+        "ExpectColumnValuesToBeBetween",
+        {"column": column, "min_value": low, "max_value": high},
+        why,
+    )
+
+
+def matches(
+    column: str,
+    regex: str,
+    *,
+    why: str | None = None,
+    where: Where | None = None,
+    mostly: float | None = None,
+) -> Check:
+    kwargs: dict[str, Any] = {"column": column, "regex": regex}
+    if mostly is not None:
+        kwargs["mostly"] = mostly
+    return Check("ExpectColumnValuesToMatchRegex", kwargs, why, where)
+
+
+def not_matches(column: str, regex: str, *, why: str | None = None) -> Check:
+    return Check("ExpectColumnValuesToNotMatchRegex", {"column": column, "regex": regex}, why)
+
+
+def contains(column: str, values: Iterable[Any], *, why: str | None = None) -> Check:
+    """The column's distinct values include every one of `values`."""
+    return Check(
+        "ExpectColumnDistinctValuesToContainSet",
+        {"column": column, "value_set": list(values)},
+        why,
+    )
+
+
+def min_rows(n: int = 1, *, why: str | None = None) -> Check:
+    return Check("ExpectTableRowCountToBeBetween", {"min_value": n}, why)
+
+
+def loaded() -> list[Check]:
+    """The load metadata every raw table carries (contracts.md §2)."""
+    why = "load metadata: every raw row records when and by which sync it arrived"
+    return [not_null("_extracted_at", why=why), not_null("_sync_id", why=why)]
