@@ -1,0 +1,225 @@
+"""What the server currently holds, per raw stream, so a test can prove a load lost
+nothing and doubled nothing.
+
+Shape: ``{stream: [record, ...]}`` with one record per row the raw table should
+hold after a full sync, for every stream in docs/contracts.md §2. Each record has
+the stream's primary-key columns, ``cursor`` (the incremental cursor value exactly
+as the API returns it, or ``None`` for streams without one) and a few value
+columns a test can compare:
+
+- lists: id, cursor=None, name, member_count (subscribed)
+- members: list_id, id, cursor=last_changed, email_address, status, dirty
+- campaigns: id, cursor=create_time, status, send_time ("" if unsent), list_id
+- reports: id, cursor=send_time, emails_sent, unique_opens, clicks_total, unsubscribed
+- sent_to: campaign_id, email_id, cursor=None, list_id, status, open_count
+- email_activity: activity_id, cursor=timestamp, campaign_id, list_id, email_id, action,
+  timestamp, url ("" if none); activity_id = md5("campaign_id|email_id|action|timestamp|url")
+- unsubscribes: campaign_id, email_id, cursor=timestamp, list_id, reason
+- contacts: id, cursor=lastmodifieddate, archived, email (None if missing), firstname,
+  lastname, lifecyclestage, dirty
+- companies: id, cursor=hs_lastmodifieddate, archived, name, domain, dirty
+- deals: id, cursor=hs_lastmodifieddate, archived, amount (None if missing), dealstage,
+  pipeline, closedate, dirty
+- owners: id, cursor=updatedAt, email, archived
+- deal_pipelines: id, cursor=None, label, archived
+- deal_pipeline_stages: pipeline_id, id, cursor=None, label, is_closed, probability
+- contact_companies / deal_contacts / deal_companies: the two ids, cursor=None,
+  association_types (as the v4 API returns them for that direction); only between
+  records that are not archived
+
+HubSpot ids are strings, as the API sends them. ``dirty`` lists the dirty kinds a
+record was given (empty when clean): invalid_email, missing_email, duplicate,
+blank_name, future_timestamp, empty_amount, missing_amount, missing_domain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from mock_apis.clock import hs_time, mc_time
+from mock_apis.world import PIPELINE_STAGES, World
+
+STREAMS = (
+    "lists",
+    "members",
+    "campaigns",
+    "reports",
+    "sent_to",
+    "email_activity",
+    "unsubscribes",
+    "contacts",
+    "companies",
+    "deals",
+    "owners",
+    "deal_pipelines",
+    "deal_pipeline_stages",
+    "contact_companies",
+    "deal_contacts",
+    "deal_companies",
+)
+
+
+def activity_id(campaign_id: str, email_id: str, action: str, timestamp: str, url: str) -> str:
+    """The raw layer's email_activity primary key (docs/contracts.md §2)."""
+    return hashlib.md5(f"{campaign_id}|{email_id}|{action}|{timestamp}|{url}".encode()).hexdigest()
+
+
+def ground_truth(world: World, streams: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    wanted = set(streams or STREAMS)
+    unknown = wanted - set(STREAMS)
+    if unknown:
+        raise ValueError(f"unknown ground-truth streams {sorted(unknown)}; known: {list(STREAMS)}")
+    out: dict[str, list[dict[str, Any]]] = {}
+    now = world.now
+    if "lists" in wanted:
+        out["lists"] = [
+            {
+                "id": lst.id,
+                "cursor": None,
+                "name": lst.name,
+                "member_count": sum(1 for m in world.members[lst.id] if m.status == "subscribed"),
+            }
+            for lst in world.lists
+        ]
+    if "members" in wanted:
+        out["members"] = [
+            {
+                "list_id": m.list_id,
+                "id": m.id,
+                "cursor": mc_time(m.last_changed),
+                "email_address": m.email,
+                "status": m.status,
+                "dirty": list(m.dirty),
+            }
+            for lst in world.lists
+            for m in world.members[lst.id]
+        ]
+    sent = [c for c in world.campaigns if c.send_time]
+    if "campaigns" in wanted:
+        out["campaigns"] = [
+            {
+                "id": c.id,
+                "cursor": mc_time(c.create_time),
+                "status": c.status,
+                "send_time": mc_time(c.send_time) if c.send_time else "",
+                "list_id": c.list_id,
+            }
+            for c in world.campaigns
+        ]
+    if "reports" in wanted:
+        rows = []
+        for c in sent:
+            visible = [a for s in c.sends for a in s.actions if a[1] <= now]
+            rows.append(
+                {
+                    "id": c.id,
+                    "cursor": mc_time(c.send_time),
+                    "emails_sent": len(c.sends),
+                    "unique_opens": sum(
+                        1 for s in c.sends if any(a[0] == "open" and a[1] <= now for a in s.actions)
+                    ),
+                    "clicks_total": sum(1 for a in visible if a[0] == "click"),
+                    "unsubscribed": sum(1 for u in c.unsubs if u.ts <= now),
+                }
+            )
+        out["reports"] = rows
+    if "sent_to" in wanted:
+        out["sent_to"] = [
+            {
+                "campaign_id": c.id,
+                "email_id": s.member.id,
+                "cursor": None,
+                "list_id": c.list_id,
+                "status": s.status,
+                "open_count": sum(1 for a in s.actions if a[0] == "open" and a[1] <= now),
+            }
+            for c in sent
+            for s in c.sends
+        ]
+    if "email_activity" in wanted:
+        rows = []
+        for c in sent:
+            for s in c.sends:
+                for action, ts, url, _ip, _t in s.actions:
+                    if ts > now:
+                        continue
+                    stamp = mc_time(ts)
+                    rows.append(
+                        {
+                            "activity_id": activity_id(c.id, s.member.id, action, stamp, url),
+                            "cursor": stamp,
+                            "campaign_id": c.id,
+                            "list_id": c.list_id,
+                            "email_id": s.member.id,
+                            "action": action,
+                            "timestamp": stamp,
+                            "url": url,
+                        }
+                    )
+        out["email_activity"] = rows
+    if "unsubscribes" in wanted:
+        out["unsubscribes"] = [
+            {
+                "campaign_id": c.id,
+                "email_id": u.member.id,
+                "cursor": mc_time(u.ts),
+                "list_id": c.list_id,
+                "reason": u.reason,
+            }
+            for c in sent
+            for u in c.unsubs
+            if u.ts <= now
+        ]
+    crm_fields = {
+        "contacts": ("lastmodifieddate", ("email", "firstname", "lastname", "lifecyclestage")),
+        "companies": ("hs_lastmodifieddate", ("name", "domain")),
+        "deals": ("hs_lastmodifieddate", ("amount", "dealstage", "pipeline", "closedate")),
+    }
+    for kind, (cursor, fields) in crm_fields.items():
+        if kind in wanted:
+            out[kind] = [
+                {
+                    "id": str(o.id),
+                    "cursor": o.props[cursor],
+                    "archived": o.archived,
+                    **{f: o.props.get(f) for f in fields},
+                    "dirty": list(o.dirty),
+                }
+                for o in world.objects[kind]
+            ]
+    if "owners" in wanted:
+        out["owners"] = [
+            {"id": str(o.id), "cursor": hs_time(o.updated), "email": o.email, "archived": False}
+            for o in world.owners
+        ]
+    if "deal_pipelines" in wanted:
+        out["deal_pipelines"] = [
+            {"id": "default", "cursor": None, "label": "Sales Pipeline", "archived": False}
+        ]
+    if "deal_pipeline_stages" in wanted:
+        out["deal_pipeline_stages"] = [
+            {
+                "pipeline_id": "default",
+                "id": sid,
+                "cursor": None,
+                "label": label,
+                "is_closed": closed,
+                "probability": prob,
+            }
+            for sid, label, prob, closed in PIPELINE_STAGES
+        ]
+    assoc_keys = {
+        "contact_companies": ("contact_id", "company_id"),
+        "deal_contacts": ("deal_id", "contact_id"),
+        "deal_companies": ("deal_id", "company_id"),
+    }
+    if wanted & set(assoc_keys):
+        live = world.live_associations()
+        for stream, (a_key, b_key) in assoc_keys.items():
+            if stream in wanted:
+                out[stream] = [
+                    {a_key: str(a), b_key: str(b), "cursor": None, "association_types": types}
+                    for a, b, types in live[stream]
+                ]
+    return out
