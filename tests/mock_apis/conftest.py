@@ -77,6 +77,20 @@ class Client:
             if not after:
                 return
 
+    def search_walk_capped(self, kind: str, body: dict) -> list[dict]:
+        """One search query paged up to the 10,000 cap (never asks past it)."""
+        out: list[dict] = []
+        after = 0
+        while True:
+            page = self.hs_post(f"/crm/v3/objects/{kind}/search", {**body, "after": after})
+            assert page.status_code == 200, page.text
+            data = page.json()
+            out += data["results"]
+            nxt = data.get("paging", {}).get("next", {}).get("after")
+            if not nxt or int(nxt) >= 10_000:
+                return out
+            after = int(nxt)
+
 
 @pytest.fixture(scope="session")
 def client_for():
