@@ -20,8 +20,9 @@ Public API::
                          # (file locked by a writer, column missing) counts all of its own
     result.results       # list[SuiteResult]: name, table, status
                          # (passed/failed/skipped/error), success, evaluated,
-                         # successful, unsuccessful, failures (one line each:
-                         # "<expectation>: <what GX observed>"), reason, rows
+                         # successful, unsuccessful, failed_expectations
+                         # (names), failures (one line each: "<expectation>:
+                         # <what GX observed>"), reason, rows
     result.docs_index    # Path to the data-docs index.html, or None
     print(result.summary())
 

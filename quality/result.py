@@ -21,6 +21,8 @@ class SuiteResult:
     evaluated: int = 0
     successful: int = 0
     unsuccessful: int = 0
+    #: Names of the failed expectations, e.g. `expect_column_values_to_be_unique(id)`.
+    failed_expectations: list[str] = field(default_factory=list)
     #: One line per failed expectation: its name, then what GX observed.
     failures: list[str] = field(default_factory=list)
     #: Why the suite was skipped or could not run.
@@ -30,11 +32,6 @@ class SuiteResult:
     @property
     def success(self) -> bool:
         return self.status == "passed"
-
-    @property
-    def failed_expectations(self) -> list[str]:
-        """The names of the failed expectations, without the observations."""
-        return [f.split(":", 1)[0] for f in self.failures]
 
 
 @dataclass

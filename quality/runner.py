@@ -217,7 +217,9 @@ def _validate(
     outcome.evaluated = stats["evaluated_expectations"]
     outcome.successful = stats["successful_expectations"]
     outcome.unsuccessful = stats["unsuccessful_expectations"]
-    outcome.failures = [_describe_failure(r) for r in validation.results if not r.success]
+    failed = [r for r in validation.results if not r.success]
+    outcome.failed_expectations = [_name(r) for r in failed]
+    outcome.failures = [f"{_name(r)}: {_observed(r)}" for r in failed]
     outcome.status = "passed" if validation.success else "failed"
     return result_id
 
@@ -233,18 +235,23 @@ def _build_docs(context: AbstractDataContext, result_ids: list[Any], docs_dir: P
     return docs_dir / "index.html"
 
 
-def _describe_failure(result: Any) -> str:
-    """`<expectation>: <what GX saw>` — enough to find the bad rows."""
+def _name(result: Any) -> str:
     config = result.expectation_config
-    name = (config.meta or {}).get("check") or config.type
+    return (config.meta or {}).get("check") or config.type
+
+
+def _observed(result: Any) -> str:
+    """What GX saw: enough to find the bad rows."""
     info = result.exception_info or {}
-    if info.get("raised_exception"):
-        return f"{name}: raised {info.get('exception_message')}"
+    # GX reports exceptions either flat or keyed by the metric that raised them.
+    for entry in [info, *(v for v in info.values() if isinstance(v, dict))]:
+        if entry.get("raised_exception"):
+            return f"raised {entry.get('exception_message')}"
     details = result.result or {}
     if "unexpected_count" in details:
         sample = details.get("partial_unexpected_list") or []
         return (
-            f"{name}: {details['unexpected_count']} unexpected "
+            f"{details['unexpected_count']} unexpected "
             f"({details.get('unexpected_percent') or 0:.1f}%), e.g. {sample[:3]}"
         )
-    return f"{name}: observed {details.get('observed_value')!r}"
+    return f"observed {details.get('observed_value')!r}"

@@ -165,28 +165,42 @@ insert into marts.mart_marketing_funnel values ('subscriber', 3), ('customer', 1
 """
 
 
-def build(path: Path, sql: str) -> Path:
+def _build(path: Path, sql: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
         con.execute(sql)
-    return path
 
 
-def execute(path: Path, sql: str) -> None:
-    """Break the clean data in one place (the file is closed again afterwards)."""
-    with duckdb.connect(str(path)) as con:
-        con.execute(sql)
+def build_clean(settings: Settings, *, warehouse: bool = True) -> Settings:
+    """Raw files (and the warehouse) that every suite accepts."""
+    _build(settings.raw_path("mailchimp"), RAW_MAILCHIMP)
+    _build(settings.raw_path("hubspot"), RAW_HUBSPOT)
+    if warehouse:
+        _build(settings.warehouse, WAREHOUSE)
+    return settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    """Settings over an empty data dir: nothing built yet."""
     return Settings(data_dir=tmp_path / "data")
 
 
 @pytest.fixture
 def clean(settings: Settings) -> Settings:
-    """Raw files and a warehouse that every suite accepts."""
-    build(settings.raw_path("mailchimp"), RAW_MAILCHIMP)
-    build(settings.raw_path("hubspot"), RAW_HUBSPOT)
-    build(settings.warehouse, WAREHOUSE)
-    return settings
+    return build_clean(settings)
+
+
+@pytest.fixture
+def raw_only(settings: Settings) -> Settings:
+    """Extracted but not transformed: no warehouse file yet."""
+    return build_clean(settings, warehouse=False)
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory):
+    """One full run over clean data, shared by a module: GX runs are the slow part."""
+    from quality import run_checks
+
+    settings = build_clean(Settings(data_dir=tmp_path_factory.mktemp("clean") / "data"))
+    return settings, run_checks(settings)
