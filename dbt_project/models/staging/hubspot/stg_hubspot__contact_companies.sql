@@ -1,0 +1,34 @@
+with
+
+source as (
+
+    select * from {{ source('hubspot', 'contact_companies') }}
+
+),
+
+renamed as (
+
+    select
+        {{ surrogate_key(['contact_id', 'company_id']) }} as association_key,
+        contact_id,
+        company_id,
+        association_types,
+        coalesce(
+            cast(json_extract(association_types, '$[*].typeId') as integer[]),
+            cast([] as integer[])
+        ) as association_type_ids,
+        coalesce(
+            list_contains(
+                cast(json_extract_string(association_types, '$[*].label') as varchar[]),
+                'Primary'
+            ),
+            false
+        ) as is_primary,
+        _extracted_at as extracted_at,
+        _sync_id as sync_id
+
+    from source
+
+)
+
+select * from renamed

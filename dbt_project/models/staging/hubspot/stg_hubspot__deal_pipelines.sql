@@ -1,0 +1,23 @@
+with
+
+source as (
+
+    select * from {{ source('hubspot', 'deal_pipelines') }}
+
+),
+
+renamed as (
+
+    select
+        id as pipeline_id,
+        label as pipeline_label,
+        display_order,
+        coalesce(archived, false) as is_archived,
+        _extracted_at as extracted_at,
+        _sync_id as sync_id
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,56 @@
+-- Per campaign, recipients, unique opens, unique clicks and unsubscribes in
+-- mart_campaign_performance equal the counts taken straight from raw MailChimp.
+with
+
+raw_sent as (
+
+    select
+        campaign_id,
+        count(distinct email_id) as recipients
+    from {{ source('mailchimp', 'sent_to') }}
+    group by campaign_id
+
+),
+
+raw_activity as (
+
+    select
+        campaign_id,
+        count(distinct email_id) filter (where action = 'open') as unique_opens,
+        count(distinct email_id) filter (where action = 'click') as unique_clicks
+    from {{ source('mailchimp', 'email_activity') }}
+    group by campaign_id
+
+),
+
+raw_unsubscribes as (
+
+    select
+        campaign_id,
+        count(distinct email_id) as unsubscribes
+    from {{ source('mailchimp', 'unsubscribes') }}
+    group by campaign_id
+
+),
+
+mart as (
+
+    select * from {{ ref('mart_campaign_performance') }}
+
+)
+
+select
+    mart.campaign_id,
+    mart.recipients,
+    raw_sent.recipients as raw_recipients,
+    mart.unique_opens,
+    raw_activity.unique_opens as raw_unique_opens
+from mart
+left join raw_sent on mart.campaign_id = raw_sent.campaign_id
+left join raw_activity on mart.campaign_id = raw_activity.campaign_id
+left join raw_unsubscribes on mart.campaign_id = raw_unsubscribes.campaign_id
+where
+    mart.recipients != coalesce(raw_sent.recipients, 0)
+    or mart.unique_opens != coalesce(raw_activity.unique_opens, 0)
+    or mart.unique_clicks != coalesce(raw_activity.unique_clicks, 0)
+    or mart.unsubscribes != coalesce(raw_unsubscribes.unsubscribes, 0)
