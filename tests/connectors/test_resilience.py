@@ -1,0 +1,206 @@
+"""Faults, bad credentials, locking, the search cap and SIGKILL: still equal to the truth."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import duckdb
+import pytest
+from connector_helpers import assert_matches_ground_truth, configs
+from pydantic import SecretStr
+
+from connectors import AuthError, SourceLocked, run_sync
+from connectors.loader import source_lock
+from mock_apis.testing import MockServer
+
+FAULTS = [
+    ("429_retry_after", {"retry_after": 0.05}),
+    ("429", {}),
+    ("500", {}),
+    ("502", {}),
+    ("503", {}),
+    ("truncated_json", {}),
+    ("drop_connection", {}),
+    ("slow", {"ms": 20}),
+]
+
+
+@pytest.mark.parametrize(("kind", "options"), FAULTS, ids=[f[0] for f in FAULTS])
+def test_each_injected_fault_kind_still_ends_equal_to_ground_truth(tmp_path, kind, options):
+    with MockServer(seed=11, scale=0.03) as server:
+        cfgs = configs(server, tmp_path)
+        server.set_faults(kind, rate=0.2, seed=3, **options)
+        results = {s: run_sync(s, config=cfgs[s]) for s in ("mailchimp", "hubspot")}
+        server.clear_faults()
+        assert_matches_ground_truth(server, cfgs)
+    retries = sum(sr.retries for r in results.values() for sr in r.streams.values())
+    if kind != "slow":
+        assert retries > 0, f"fault {kind} fired but nothing was retried"
+
+
+def _state(path, source):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(f"SELECT * FROM raw_{source}._state ORDER BY stream").fetchall()
+    finally:
+        con.close()
+
+
+def test_bad_credentials_fail_fast_and_leave_state_unchanged(mock_server, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    cfgs = configs(mock_server, tmp_path)
+    for source in ("mailchimp", "hubspot"):
+        run_sync(source, config=cfgs[source])
+    before = {s: _state(cfgs[s].raw_path, s) for s in ("mailchimp", "hubspot")}
+    bad_key = "deadbeefdeadbeefdeadbeefdeadbeef-us21"
+    bad_token = "pat-na1-11111111-2222-3333-4444-555555555555"
+    bad = configs(mock_server, tmp_path)
+    bad["mailchimp"] = bad["mailchimp"].model_copy(update={"api_key": SecretStr(bad_key)})
+    bad["hubspot"] = bad["hubspot"].model_copy(update={"access_token": SecretStr(bad_token)})
+    for source, secret in (("mailchimp", bad_key), ("hubspot", bad_token)):
+        t0 = time.monotonic()
+        with pytest.raises(AuthError) as err:
+            run_sync(source, config=bad[source])
+        assert time.monotonic() - t0 < 5, "auth failures must not be retried"
+        assert "API key" in str(err.value) or "token" in str(err.value)
+        assert secret not in str(err.value)
+    after = {s: _state(cfgs[s].raw_path, s) for s in ("mailchimp", "hubspot")}
+    assert after == before
+    assert bad_key not in caplog.text and bad_token not in caplog.text
+
+
+def test_tokens_never_appear_in_logs_errors_or_the_sync_log(tmp_path, caplog, capsys):
+    caplog.set_level(logging.DEBUG)
+    with MockServer(seed=5, scale=0.03) as server:
+        cfgs = configs(server, tmp_path)
+        server.set_faults("500", rate=0.3, seed=1)
+        for source in ("mailchimp", "hubspot"):
+            run_sync(source, config=cfgs[source])
+        server.clear_faults()
+    assert "retry" in caplog.text  # the faults were logged...
+    out = capsys.readouterr()
+    for secret in (server.mailchimp_api_key, server.hubspot_token):
+        assert secret not in caplog.text  # ...without the credential
+        assert secret not in out.out + out.err
+        for source in ("mailchimp", "hubspot"):
+            con = duckdb.connect(str(cfgs[source].raw_path), read_only=True)
+            dump = str(con.execute(f"SELECT * FROM raw_{source}._sync_log").fetchall())
+            con.close()
+            assert secret not in dump
+    assert "**********" in repr(cfgs["hubspot"]) and server.hubspot_token not in repr(
+        cfgs["hubspot"]
+    )
+
+
+def test_second_run_of_the_same_source_is_refused_naming_lock_and_pid(mock_server, tmp_path):
+    cfgs = configs(mock_server, tmp_path)
+    with source_lock(cfgs["mailchimp"].raw_path, "mailchimp"):
+        with pytest.raises(SourceLocked) as err:
+            run_sync("mailchimp", config=cfgs["mailchimp"])
+        assert "mailchimp.lock" in str(err.value) and str(os.getpid()) in str(err.value)
+        # a different source writes a different file and is not blocked
+        assert run_sync("hubspot", config=cfgs["hubspot"]).ok
+
+
+def test_both_sources_sync_in_parallel_without_a_duckdb_lock_error(mock_server, tmp_path):
+    cfgs = configs(mock_server, tmp_path)
+    errors: list[BaseException] = []
+
+    def run(source: str) -> None:
+        try:
+            run_sync(source, config=cfgs[source])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in ("mailchimp", "hubspot")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert_matches_ground_truth(mock_server, cfgs)
+
+
+def test_search_backlog_over_10000_changes_is_read_completely(tmp_path):
+    tiny = {"companies": 20, "deals": 20, "members": 20, "campaigns": 2, "owners": 2}
+    with MockServer(seed=3, scale=0.01, contacts=10_500, **tiny) as server:
+        cfgs = configs(server, tmp_path)
+        cfg = cfgs["hubspot"]
+        run_sync("hubspot", config=cfg, streams=["contacts"])
+        # rewind the cursor so the next (incremental) sync searches the whole backlog
+        con = duckdb.connect(str(cfg.raw_path))
+        con.execute(
+            "UPDATE raw_hubspot._state SET cursor = '{\"cursor_ms\": 1}' WHERE stream = 'contacts'"
+        )
+        con.execute("DELETE FROM raw_hubspot.contacts")
+        con.close()
+        result = run_sync("hubspot", config=cfg, streams=["contacts"])
+        contacts = result.streams["contacts"]
+        assert contacts.mode == "incremental"
+        assert contacts.records_read >= 10_500
+        truth = server.ground_truth(["contacts"])["contacts"]
+        con = duckdb.connect(str(cfg.raw_path), read_only=True)
+        ids = {r[0] for r in con.execute("SELECT id FROM raw_hubspot.contacts").fetchall()}
+        n = con.execute("SELECT count(*) FROM raw_hubspot.contacts").fetchone()[0]
+        con.close()
+        assert n == len(ids) == len(truth)
+        assert ids == {t["id"] for t in truth}
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from connectors import HubspotConfig, MailchimpConfig, run_sync
+    base, mc_key, hs_token, raw = sys.argv[1:5]
+    cfg = {
+        "mailchimp": MailchimpConfig(api_key=mc_key, base_url=base + "/3.0",
+                                     raw_path=raw + "/mailchimp.duckdb", batch_pages=1),
+        "hubspot": HubspotConfig(access_token=hs_token, base_url=base,
+                                 raw_path=raw + "/hubspot.duckdb", batch_pages=1),
+    }
+    for source in ("mailchimp", "hubspot"):
+        run_sync(source, config=cfg[source])
+    """
+)
+
+
+def _killed_sync(server, raw_dir, after_s: float) -> int | None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            KILL_SCRIPT,
+            server.base_url,
+            server.mailchimp_api_key,
+            server.hubspot_token,
+            str(raw_dir),
+        ],
+        cwd=os.getcwd(),
+    )
+    try:
+        proc.wait(timeout=after_s)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    return proc.returncode
+
+
+@pytest.mark.parametrize("kill_after_s", [1.0, 2.5])
+def test_sync_killed_with_sigkill_then_rerun_ends_equal_to_ground_truth(tmp_path, kill_after_s):
+    with MockServer(seed=9, scale=0.05) as server:
+        server.set_faults("slow", rate=1.0, ms=15)  # long enough a sync to die mid-way
+        rc = _killed_sync(server, tmp_path, kill_after_s)
+        server.clear_faults()
+        assert rc == -signal.SIGKILL, "the sync finished before it could be killed"
+        cfgs = configs(server, tmp_path)
+        server.advance(days=1, change_rate=0.05)
+        for source in ("mailchimp", "hubspot"):
+            run_sync(source, config=cfgs[source])
+        assert_matches_ground_truth(server, cfgs)
