@@ -1,0 +1,352 @@
+"""The connectors as Airbyte-protocol sources (register them as custom connectors).
+
+    python -m connectors.airbyte <mailchimp|hubspot> spec
+    python -m connectors.airbyte <source> check --config config.json
+    python -m connectors.airbyte <source> discover --config config.json
+    python -m connectors.airbyte <source> read --config config.json --catalog catalog.json \
+        [--state state.json]
+
+Only protocol JSON goes to stdout (one message per line); logs go to stderr.
+RECORD data holds exactly the stream's declared `properties` (typed columns and
+`_raw`, the record as received). STATE messages are per stream and follow the
+records they cover. `--state` accepts `[]`, a list of STREAM/GLOBAL/LEGACY state
+messages (extra keys ignored) or a legacy `{stream: state}` object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from connectors.base import Checkpoint, ReadContext
+from connectors.config import CONFIG_TYPES
+from connectors.errors import ConnectorError
+from connectors.streams import Stream
+from connectors.sync import SOURCES, check_connection
+
+log = logging.getLogger("connectors.airbyte")
+
+_COMMON = {
+    "start_date": {
+        "type": "string",
+        "format": "date-time",
+        "title": "Start date",
+        "description": "Earliest record a first sync reads (ISO-8601).",
+        "default": "2020-01-01T00:00:00Z",
+    },
+}
+SPECS: dict[str, dict[str, Any]] = {
+    "mailchimp": {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "MailChimp (custom)",
+        "type": "object",
+        "required": ["api_key"],
+        "additionalProperties": True,
+        "properties": {
+            "api_key": {"type": "string", "airbyte_secret": True, "title": "API key"},
+            "base_url": {
+                "type": "string",
+                "title": "Base URL",
+                "description": "Defaults to https://<dc>.api.mailchimp.com/3.0 from the key.",
+            },
+            "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000},
+            **_COMMON,
+        },
+    },
+    "hubspot": {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "HubSpot (custom)",
+        "type": "object",
+        "required": ["access_token"],
+        "additionalProperties": True,
+        "properties": {
+            "access_token": {
+                "type": "string",
+                "airbyte_secret": True,
+                "title": "Private app access token",
+            },
+            "base_url": {"type": "string", "default": "https://api.hubapi.com"},
+            "page_size": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
+            **_COMMON,
+        },
+    },
+}
+
+
+def emit(message: dict[str, Any]) -> None:
+    sys.stdout.buffer.write(orjson.dumps(message) + b"\n")
+
+
+def airbyte_stream(stream: Stream) -> dict[str, Any]:
+    modes = ["full_refresh", "incremental"] if stream.incremental else ["full_refresh"]
+    out: dict[str, Any] = {
+        "name": stream.name,
+        "json_schema": stream.json_schema(),
+        "supported_sync_modes": modes,
+        "source_defined_primary_key": [[k] for k in stream.primary_key],
+    }
+    if stream.incremental and stream.cursor_field:
+        out["source_defined_cursor"] = True
+        out["default_cursor_field"] = [stream.cursor_field]
+    return out
+
+
+def _typed(value: Any, typ: str) -> Any:
+    if value is None or value == "":
+        return None if typ not in ("VARCHAR", "JSON") else value
+    try:
+        if typ in ("INTEGER", "BIGINT"):
+            return int(float(value))
+        if typ == "DOUBLE":
+            return float(value)
+        if typ == "BOOLEAN":
+            return value if isinstance(value, bool) else str(value).lower() == "true"
+    except (TypeError, ValueError):
+        return None
+    if typ == "VARCHAR" and not isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _get(record: dict[str, Any], path: str) -> Any:
+    node: Any = record
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def to_rows(stream: Stream, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """API records -> rows with exactly the stream's declared properties."""
+    if stream.name == "email_activity":
+        rows = []
+        for r in records:
+            base = {k: v for k, v in r.items() if k != "activity"}
+            for a in r.get("activity") or ():
+                url = a.get("url") or ""
+                key = f"{r.get('campaign_id')}|{r.get('email_id')}|{a.get('action')}|"
+                key += f"{a.get('timestamp')}|{url}"
+                rows.append(
+                    {
+                        "activity_id": hashlib.md5(key.encode()).hexdigest(),
+                        "campaign_id": r.get("campaign_id"),
+                        "list_id": r.get("list_id"),
+                        "email_id": r.get("email_id"),
+                        "email_address": r.get("email_address"),
+                        "action": a.get("action"),
+                        "timestamp": a.get("timestamp"),
+                        "url": a.get("url") or None,
+                        "ip": a.get("ip") or None,
+                        "bounce_type": a.get("type") or None,
+                        "_raw": {**base, "activity": a},
+                    }
+                )
+        return rows
+    if stream.select is not None:  # readers already shaped these rows
+        return [{**row, "_raw": dict(row)} for row in records]
+    return [
+        {
+            **{c.name: _typed(_get(r, c.json_path), c.type) for c in stream.columns},
+            "_raw": r,
+        }
+        for r in records
+    ]
+
+
+def _load_json(path: str | None) -> Any:
+    return json.loads(Path(path).read_text()) if path else None
+
+
+def parse_state(raw: Any) -> dict[str, Any]:
+    """Per-stream state from whatever shape the platform hands over."""
+    if not raw:
+        return {}
+    if isinstance(raw, dict):  # legacy: {stream: state}
+        return {k: v for k, v in raw.items() if isinstance(v, dict)}
+    out: dict[str, Any] = {}
+    for msg in raw:
+        if not isinstance(msg, dict):
+            continue
+        kind = msg.get("type")
+        if kind == "STREAM" or "stream" in msg:
+            s = msg.get("stream") or {}
+            name = (s.get("stream_descriptor") or {}).get("name")
+            if name and s.get("stream_state") is not None:
+                out[name] = s["stream_state"]
+        elif kind == "GLOBAL":
+            for s in (msg.get("global") or {}).get("stream_states") or []:
+                name = (s.get("stream_descriptor") or {}).get("name")
+                if name and s.get("stream_state") is not None:
+                    out[name] = s["stream_state"]
+        elif kind == "LEGACY" or "data" in msg:
+            out.update({k: v for k, v in (msg.get("data") or {}).items() if isinstance(v, dict)})
+    return out
+
+
+def _state_message(stream: str, state: Any) -> dict[str, Any]:
+    return {
+        "type": "STATE",
+        "state": {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": {"name": stream}, "stream_state": state},
+        },
+    }
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m connectors.airbyte")
+    parser.add_argument("source", choices=sorted(SOURCES))
+    parser.add_argument("command", choices=["spec", "check", "discover", "read"])
+    parser.add_argument("--config")
+    parser.add_argument("--catalog")
+    parser.add_argument("--state")
+    args = parser.parse_args(argv)
+    src = SOURCES[args.source]
+    if args.command == "spec":
+        emit(
+            {
+                "type": "SPEC",
+                "spec": {
+                    "documentationUrl": "https://example.invalid/docs/connectors",
+                    "connectionSpecification": SPECS[args.source],
+                    "supportsIncremental": True,
+                    "supported_destination_sync_modes": ["append", "append_dedup", "overwrite"],
+                },
+            }
+        )
+        return 0
+    if not args.config:
+        parser.error(f"{args.command} needs --config")
+    raw_config = _load_json(args.config) or {}
+    try:
+        config = CONFIG_TYPES[args.source].model_validate(raw_config)
+    except Exception as exc:  # report a bad config as protocol, not a traceback on stdout
+        msg = f"invalid {args.source} config: {type(exc).__name__}: {exc}"
+        for key in ("api_key", "access_token"):
+            if isinstance(raw_config.get(key), str) and raw_config[key]:
+                msg = msg.replace(raw_config[key], "***")
+        if args.command == "check":
+            emit(
+                {
+                    "type": "CONNECTION_STATUS",
+                    "connectionStatus": {"status": "FAILED", "message": msg},
+                }
+            )
+            return 0
+        _trace_error(msg)
+        return 1
+    client = src.make_client(config)
+    try:
+        if args.command == "check":
+            try:
+                check_connection(src, client)
+                status = {"status": "SUCCEEDED"}
+            except ConnectorError as exc:
+                status = {"status": "FAILED", "message": client.redact(str(exc))}
+            emit({"type": "CONNECTION_STATUS", "connectionStatus": status})
+            return 0
+        if args.command == "discover":
+            emit(
+                {
+                    "type": "CATALOG",
+                    "catalog": {"streams": [airbyte_stream(s) for s in src.streams]},
+                }
+            )
+            return 0
+        if not args.catalog:
+            parser.error("read needs --catalog")
+        return _read(
+            src, config, client, _load_json(args.catalog), parse_state(_load_json(args.state))
+        )
+    finally:
+        client.close()
+
+
+def _trace_error(message: str) -> None:
+    emit(
+        {
+            "type": "TRACE",
+            "trace": {
+                "type": "ERROR",
+                "emitted_at": time.time() * 1000,
+                "error": {"message": message, "failure_type": "config_error"},
+            },
+        }
+    )
+
+
+def _read(src, config, client, catalog: dict[str, Any], states: dict[str, Any]) -> int:
+    configured = {}
+    for cs in catalog.get("streams") or []:
+        name = (cs.get("stream") or {}).get("name")
+        configured[name] = cs.get("sync_mode", "full_refresh")
+    unknown = [n for n in configured if n not in {s.name for s in src.streams}]
+    if unknown:
+        _trace_error(f"catalog names unknown {src.name} stream(s) {unknown}")
+        return 1
+    ctx = ReadContext(config=config, client=client, full_refresh=False)
+    current: dict[str, Stream] = {}
+
+    def on_records(stream_name: str, records: list[dict[str, Any]]) -> None:
+        stream = current.get("stream")
+        if stream is None or stream.name != stream_name:
+            return
+        now = int(time.time() * 1000)
+        write = sys.stdout.buffer.write
+        for row in to_rows(stream, records):
+            write(
+                orjson.dumps(
+                    {
+                        "type": "RECORD",
+                        "record": {"stream": stream_name, "data": row, "emitted_at": now},
+                    }
+                )
+                + b"\n"
+            )
+
+    ctx.on_records = on_records
+    for stream in src.streams:  # source order: parents before children
+        if stream.name not in configured:
+            continue
+        current["stream"] = stream
+        incremental = configured[stream.name] == "incremental" and stream.incremental
+        ctx.full_refresh = not incremental
+        state = states.get(stream.name) if incremental else None
+        try:
+            for item in src.readers[stream.name](ctx, state):
+                if isinstance(item, Checkpoint) and incremental:
+                    emit(_state_message(stream.name, item.state))
+        except ConnectorError as exc:
+            msg = client.redact(f"{src.name}.{stream.name}: {type(exc).__name__}: {exc}")
+            log.error(msg)
+            emit(
+                {
+                    "type": "TRACE",
+                    "trace": {
+                        "type": "ERROR",
+                        "emitted_at": time.time() * 1000,
+                        "error": {"message": msg, "failure_type": "system_error"},
+                    },
+                }
+            )
+            return 1
+        sys.stdout.flush()
+    return 0
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()
