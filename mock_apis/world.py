@@ -162,7 +162,8 @@ class WorldConfig:
         override = getattr(self, entity)
         if override is not None:
             return int(override)
-        return max(1, round(BASE_COUNTS[entity] * self.scale))
+        floor = 3 if entity == "owners" else 1  # deals need a few owners to spread over
+        return max(floor, round(BASE_COUNTS[entity] * self.scale))
 
 
 # --------------------------------------------------------------------------- records
