@@ -23,6 +23,7 @@ from elt.settings import REPO_ROOT, Settings
 
 SOURCES = ("mailchimp", "hubspot")
 DAG_ID = "saas_elt"
+BUILD_RESULTS = "build_run_results.json"
 
 
 @dataclass
@@ -121,9 +122,15 @@ def transform(
     args = ["build"] + (["--select", select] if select else [])
     if full_refresh:
         args.append("--full-refresh")
+    for stale in ("run_results.json", BUILD_RESULTS):
+        (settings.dbt_target_dir / stale).unlink(missing_ok=True)
     started = time.monotonic()
     proc = subprocess.run(dbt_command(settings, *args), env=env, check=False)
-    counts = _dbt_run_results(settings.dbt_target_dir / "run_results.json")
+    # `dbt docs generate` overwrites run_results.json; keep the build's own record.
+    results = settings.dbt_target_dir / "run_results.json"
+    if results.exists():
+        shutil.copyfile(results, settings.dbt_target_dir / BUILD_RESULTS)
+    counts = _dbt_run_results(settings.dbt_target_dir / BUILD_RESULTS)
     ok = proc.returncode == 0
     if ok and docs:
         doc = subprocess.run(
@@ -262,16 +269,18 @@ def _settings_overrides(env: dict[str, str]) -> dict[str, object]:
 
 # --------------------------------------------------------------------------- summary
 def layer_row_counts(path: Path) -> dict[str, int]:
-    """Rows per schema in a DuckDB file, read-only (never blocks or is blocked long)."""
+    """Rows in the base tables of each schema of a DuckDB file, opened read-only."""
     import duckdb
 
     if not path.exists():
         return {}
     con = duckdb.connect(str(path), read_only=True)
     try:
+        # Base tables only: warehouse views reference raw files ATTACHed by dbt.
         tables = con.execute(
             "select table_catalog, table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() and table_name not like '\\_%' escape '\\'"
+            "where table_catalog = current_database() and table_type = 'BASE TABLE' "
+            "and table_name not like '\\_%' escape '\\'"
         ).fetchall()
         counts: dict[str, int] = {}
         for catalog, schema, table in tables:
@@ -289,7 +298,7 @@ def pipeline_summary(settings: Settings, missing: dict[str, str]) -> str:
             lines.append(f"  raw       {schema:<28} {n:>10,} rows")
     for schema, n in layer_row_counts(settings.warehouse).items():
         lines.append(f"  warehouse {schema:<28} {n:>10,} rows")
-    run_results = _dbt_run_results(settings.dbt_target_dir / "run_results.json")
+    run_results = _dbt_run_results(settings.dbt_target_dir / BUILD_RESULTS)
     for k, v in run_results.items():
         lines.append(f"  {k:<38} {v:>10,}")
     lines.append(f"  raw files:        {settings.raw_dir}")
