@@ -21,19 +21,37 @@
     nullif(trim({{ column }}), '')
 {%- endmacro %}
 
-{#- True when a timestamp lies after the record was extracted (plus the
-    `future_tolerance_hours` var): a dirty value the source could not know. -#}
-{% macro is_future(ts_column, extracted_at_column='_extracted_at') -%}
+{#- True when a timestamp lies after `reference` (plus the
+    `future_tolerance_hours` var): a dirty value the source could not have
+    known yet. The reference is the record's own last-modified cursor where it
+    has one (never in the future, and the source's clock rather than ours),
+    else the extraction time. -#}
+{% macro is_future(ts_column, reference='_extracted_at') -%}
     coalesce(
-        {{ ts_column }} > {{ extracted_at_column }}
+        {{ ts_column }} > {{ reference }}
         + to_hours(cast({{ var('future_tolerance_hours') }} as bigint)),
         false
     )
 {%- endmacro %}
 
 {#- The timestamp, or null when it is in the future (see is_future). -#}
-{% macro unless_future(ts_column, extracted_at_column='_extracted_at') -%}
+{% macro unless_future(ts_column, reference='_extracted_at') -%}
     case
-        when not {{ is_future(ts_column, extracted_at_column) }} then {{ ts_column }}
+        when not {{ is_future(ts_column, reference) }} then {{ ts_column }}
     end
+{%- endmacro %}
+
+{#- A HubSpot property as plain text. Read from the `properties` JSON (where a
+    JSON null is SQL null); falls back to the typed column, unquoting it when
+    it holds JSON text. The connectors currently store the typed property
+    columns as JSON text ('"650"', 'null'), not as the bare value. -#}
+{% macro hubspot_property(name) -%}
+    coalesce(
+        json_extract_string(properties, '$.{{ name }}'),
+        case
+            when json_type(try_cast({{ name }} as json)) = 'VARCHAR'
+                then json_extract_string(try_cast({{ name }} as json), '$')
+            when {{ name }} != 'null' then {{ name }}
+        end
+    )
 {%- endmacro %}

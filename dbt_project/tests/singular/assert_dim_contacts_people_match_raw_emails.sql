@@ -7,7 +7,8 @@ raw_emails as (
 
     select email_address as email_raw from {{ source('mailchimp', 'members') }}
     union all
-    select email as email_raw from {{ source('hubspot', 'contacts') }}
+    select json_extract_string(properties, '$.email') as email_raw
+    from {{ source('hubspot', 'contacts') }}
 
 ),
 
@@ -28,7 +29,7 @@ expected_invalid as (
         )
         + (
             select count(*) from {{ source('hubspot', 'contacts') }}
-            where not {{ is_valid_email('email') }}
+            where not {{ is_valid_email("json_extract_string(properties, '$.email')") }}
         ) as n
 
 ),

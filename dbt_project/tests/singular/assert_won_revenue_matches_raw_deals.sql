@@ -1,12 +1,22 @@
 -- Won revenue is the same in fct_deals, mart_marketing_funnel and raw HubSpot
--- (live deals in stage closedwon, blank amounts count as nothing).
+-- (live deals in stage closedwon, blank amounts count as nothing). Raw values are
+-- read from the `properties` JSON, as the API sent them.
 with
 
 raw_won as (
 
-    select coalesce(sum(try_cast(nullif(trim(amount), '') as decimal(18, 2))), 0) as revenue
+    select
+        coalesce(
+            sum(
+                try_cast(
+                    nullif(trim(json_extract_string(properties, '$.amount')), '')
+                    as decimal(18, 2)
+                )
+            ),
+            0
+        ) as revenue
     from {{ source('hubspot', 'deals') }}
-    where dealstage = 'closedwon' and not archived
+    where json_extract_string(properties, '$.dealstage') = 'closedwon' and not archived
 
 ),
 

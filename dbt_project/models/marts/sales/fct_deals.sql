@@ -60,11 +60,20 @@ final as (
         coalesce(stages.is_lost, false) as is_lost,
         case when stages.is_won then deals.amount end as won_amount,
         deals.created_at,
-        deals.closed_at,
-        -- the month revenue is booked in: close date, else the last update
+        case
+            when stages.is_closed and not deals.is_close_date_after_last_change
+                then deals.close_date
+        end as closed_at,
+        case when not stages.is_closed then deals.close_date end as expected_close_at,
+        -- the time revenue is booked at: close date, else the last change
         -- (closed deals with a missing or future close date still count)
         case
-            when stages.is_closed then coalesce(deals.closed_at, deals.updated_at)
+            when stages.is_closed
+                then coalesce(
+                    case when not deals.is_close_date_after_last_change then deals.close_date end,
+                    deals.last_modified_at,
+                    deals.updated_at
+                )
         end as booked_at,
         deals.last_modified_at,
         deals.owner_id,
@@ -73,7 +82,10 @@ final as (
         primary_contacts.person_key as primary_person_key,
         coalesce(contact_counts.contact_count, 0) as contact_count,
         deals.is_archived as is_deleted,
-        deals.has_future_timestamp
+        deals.has_future_created_date
+        or (
+            coalesce(stages.is_closed, false) and deals.is_close_date_after_last_change
+        ) as has_future_timestamp
     from deals
     left join stages on deals.deal_stage_key = stages.deal_stage_key
     left join deal_companies on deals.deal_id = deal_companies.deal_id

@@ -6,13 +6,37 @@ source as (
 
 ),
 
+properties as (
+
+    select
+        * exclude (
+            name,
+            domain,
+            industry,
+            hubspot_owner_id,
+            createdate,
+            hs_lastmodifieddate
+        ),
+        {{ hubspot_property('name') }} as company_name_property,
+        {{ hubspot_property('domain') }} as domain_property,
+        {{ hubspot_property('industry') }} as industry,
+        {{ hubspot_property('hubspot_owner_id') }} as hubspot_owner_id,
+        {{ hubspot_property('createdate') }} as createdate,
+        {{ hubspot_property('hs_lastmodifieddate') }} as hs_lastmodifieddate
+    from source
+
+),
+
 casted as (
 
     select
         *,
         {{ hubspot_timestamp('createdate') }} as createdate_ts,
-        {{ hubspot_timestamp('hs_lastmodifieddate') }} as lastmodifieddate_ts
-    from source
+        {{ hubspot_timestamp('hs_lastmodifieddate') }} as lastmodifieddate_ts,
+        coalesce(
+            {{ hubspot_timestamp('hs_lastmodifieddate') }}, updated_at, _extracted_at
+        ) as modified_reference
+    from properties
 
 ),
 
@@ -20,18 +44,18 @@ renamed as (
 
     select
         id as company_id,
-        {{ clean_text('name') }} as company_name,
-        lower({{ clean_text('domain') }}) as company_domain,
+        {{ clean_text('company_name_property') }} as company_name,
+        lower({{ clean_text('domain_property') }}) as company_domain,
         {{ clean_text('industry') }} as industry,
         {{ clean_text('hubspot_owner_id') }} as owner_id,
         coalesce(
-            {{ unless_future('createdate_ts') }}, {{ unless_future('created_at') }}
+            {{ unless_future('createdate_ts', 'modified_reference') }},
+            {{ unless_future('created_at', 'modified_reference') }}
         ) as created_at,
-        {{ unless_future('lastmodifieddate_ts') }} as last_modified_at,
+        lastmodifieddate_ts as last_modified_at,
         (
-            {{ is_future('createdate_ts') }}
-            or {{ is_future('created_at') }}
-            or {{ is_future('lastmodifieddate_ts') }}
+            {{ is_future('createdate_ts', 'modified_reference') }}
+            or {{ is_future('created_at', 'modified_reference') }}
         ) as has_future_timestamp,
         updated_at,
         archived as is_archived,

@@ -6,13 +6,43 @@ source as (
 
 ),
 
+properties as (
+
+    select
+        * exclude (
+            email,
+            firstname,
+            lastname,
+            company,
+            lifecyclestage,
+            hubspot_owner_id,
+            createdate,
+            lastmodifieddate,
+            associatedcompanyid
+        ),
+        {{ hubspot_property('email') }} as email,
+        {{ hubspot_property('firstname') }} as firstname,
+        {{ hubspot_property('lastname') }} as lastname,
+        {{ hubspot_property('company') }} as company,
+        {{ hubspot_property('lifecyclestage') }} as lifecyclestage,
+        {{ hubspot_property('hubspot_owner_id') }} as hubspot_owner_id,
+        {{ hubspot_property('createdate') }} as createdate,
+        {{ hubspot_property('lastmodifieddate') }} as lastmodifieddate,
+        {{ hubspot_property('associatedcompanyid') }} as associatedcompanyid
+    from source
+
+),
+
 casted as (
 
     select
         *,
         {{ hubspot_timestamp('createdate') }} as createdate_ts,
-        {{ hubspot_timestamp('lastmodifieddate') }} as lastmodifieddate_ts
-    from source
+        {{ hubspot_timestamp('lastmodifieddate') }} as lastmodifieddate_ts,
+        coalesce(
+            {{ hubspot_timestamp('lastmodifieddate') }}, updated_at, _extracted_at
+        ) as modified_reference
+    from properties
 
 ),
 
@@ -30,13 +60,13 @@ renamed as (
         {{ clean_text('hubspot_owner_id') }} as owner_id,
         {{ clean_text('associatedcompanyid') }} as associated_company_id,
         coalesce(
-            {{ unless_future('createdate_ts') }}, {{ unless_future('created_at') }}
+            {{ unless_future('createdate_ts', 'modified_reference') }},
+            {{ unless_future('created_at', 'modified_reference') }}
         ) as created_at,
-        {{ unless_future('lastmodifieddate_ts') }} as last_modified_at,
+        lastmodifieddate_ts as last_modified_at,
         (
-            {{ is_future('createdate_ts') }}
-            or {{ is_future('created_at') }}
-            or {{ is_future('lastmodifieddate_ts') }}
+            {{ is_future('createdate_ts', 'modified_reference') }}
+            or {{ is_future('created_at', 'modified_reference') }}
         ) as has_future_timestamp,
         updated_at,
         archived as is_archived,

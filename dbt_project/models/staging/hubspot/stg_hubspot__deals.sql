@@ -6,6 +6,31 @@ source as (
 
 ),
 
+properties as (
+
+    select
+        * exclude (
+            dealname,
+            amount,
+            dealstage,
+            pipeline,
+            closedate,
+            createdate,
+            hs_lastmodifieddate,
+            hubspot_owner_id
+        ),
+        {{ hubspot_property('dealname') }} as dealname,
+        {{ hubspot_property('amount') }} as amount,
+        {{ hubspot_property('dealstage') }} as dealstage,
+        {{ hubspot_property('pipeline') }} as pipeline,
+        {{ hubspot_property('closedate') }} as closedate,
+        {{ hubspot_property('createdate') }} as createdate,
+        {{ hubspot_property('hs_lastmodifieddate') }} as hs_lastmodifieddate,
+        {{ hubspot_property('hubspot_owner_id') }} as hubspot_owner_id
+    from source
+
+),
+
 casted as (
 
     select
@@ -13,8 +38,11 @@ casted as (
         {{ hubspot_number('amount') }} as amount_number,
         {{ hubspot_timestamp('closedate') }} as closedate_ts,
         {{ hubspot_timestamp('createdate') }} as createdate_ts,
-        {{ hubspot_timestamp('hs_lastmodifieddate') }} as lastmodifieddate_ts
-    from source
+        {{ hubspot_timestamp('hs_lastmodifieddate') }} as lastmodifieddate_ts,
+        coalesce(
+            {{ hubspot_timestamp('hs_lastmodifieddate') }}, updated_at, _extracted_at
+        ) as modified_reference
+    from properties
 
 ),
 
@@ -30,16 +58,17 @@ renamed as (
         {{ surrogate_key(['pipeline', 'dealstage']) }} as deal_stage_key,
         {{ clean_text('hubspot_owner_id') }} as owner_id,
         coalesce(
-            {{ unless_future('createdate_ts') }}, {{ unless_future('created_at') }}
+            {{ unless_future('createdate_ts', 'modified_reference') }},
+            {{ unless_future('created_at', 'modified_reference') }}
         ) as created_at,
-        {{ unless_future('closedate_ts') }} as closed_at,
-        {{ unless_future('lastmodifieddate_ts') }} as last_modified_at,
+        -- expected close for open deals (may be ahead), actual close for closed
+        closedate_ts as close_date,
+        {{ is_future('closedate_ts', 'modified_reference') }} as is_close_date_after_last_change,
+        lastmodifieddate_ts as last_modified_at,
         (
-            {{ is_future('createdate_ts') }}
-            or {{ is_future('created_at') }}
-            or {{ is_future('closedate_ts') }}
-            or {{ is_future('lastmodifieddate_ts') }}
-        ) as has_future_timestamp,
+            {{ is_future('createdate_ts', 'modified_reference') }}
+            or {{ is_future('created_at', 'modified_reference') }}
+        ) as has_future_created_date,
         updated_at,
         archived as is_archived,
         archived_at,

@@ -20,12 +20,11 @@ renamed as (
         status = 'archived' as is_archived,
         {{ clean_text('first_name') }} as first_name,
         {{ clean_text('last_name') }} as last_name,
-        {{ unless_future('timestamp_opt') }} as opted_in_at,
-        {{ unless_future('last_changed') }} as last_changed_at,
-        (
-            {{ is_future('timestamp_opt') }}
-            or {{ is_future('last_changed') }}
-        ) as has_future_timestamp,
+        {{ unless_future('timestamp_opt', 'coalesce(last_changed, _extracted_at)') }}
+            as opted_in_at,
+        last_changed as last_changed_at,
+        {{ is_future('timestamp_opt', 'coalesce(last_changed, _extracted_at)') }}
+            as has_future_timestamp,
         member_rating,
         tags,
         coalesce(
