@@ -129,30 +129,42 @@ def _read_group(
 
 # --------------------------------------------------------------------------- GX
 def _context(settings: Settings) -> AbstractDataContext:
-    """A file-backed GX project under <data>/gx with our data docs site and no telemetry."""
+    """A GX context whose stores live under <data>/gx, with our docs site and no telemetry.
+
+    Ephemeral, but with filesystem stores: results and suites persist (so the
+    docs keep history) while GX's `great_expectations.yml` is never written or
+    re-read — a file context re-parses it hundreds of times per run.
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        FilesystemStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=settings.data_dir)
-    context.config.analytics_enabled = False
-    context.config.progress_bars = {"globally": False, "metric_calculations": False}
-    context.config.data_docs_sites = {
-        DOCS_SITE: {
-            "class_name": "SiteBuilder",
-            "show_how_to_buttons": False,
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(settings.quality_docs_dir.resolve()),
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            # Validation pages already list each expectation; suite pages would double
-            # the rendering time for nothing.
-            "site_section_builders": {"expectations": "0", "profiling": "0"},
-        }
-    }
-    context.variables.save()
-    return context
+    root = settings.data_dir / "gx"
+    root.mkdir(parents=True, exist_ok=True)
+    config = DataContextConfig(
+        store_backend_defaults=FilesystemStoreBackendDefaults(root_directory=str(root)),
+        data_docs_sites={
+            DOCS_SITE: {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(settings.quality_docs_dir.resolve()),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                # Validation pages already list each expectation; suite pages would
+                # double the rendering time for nothing.
+                "site_section_builders": {"expectations": "0", "profiling": "0"},
+            }
+        },
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
 
 
 def _expectation(check: Check, data: TableData) -> Any:

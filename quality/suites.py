@@ -40,7 +40,8 @@ CLOSED_STAGES = ("closedwon", "closedlost")
 #: Event types fct_email_events carries: the MailChimp actions plus sends and unsubscribes.
 EVENT_TYPES = ("sent", "open", "click", "bounce", "unsubscribe")
 
-EMAIL_REGEX = r"^[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$"
+#: The dbt `is_valid_email` macro's pattern (dbt_project/macros/identity.sql).
+EMAIL_REGEX = r"^[a-z0-9._%+'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$"
 MD5_REGEX = r"^[0-9a-f]{32}$"
 RATE = "a rate is a share of recipients: between 0 and 1"
 CORE = "a core stream: an empty table means the extract loaded nothing"
