@@ -34,7 +34,7 @@ class _Base(BaseModel):
         description="Incremental reads start this long before the saved cursor (>= + merge), "
         "so ties and records changed while the previous sync ran are never missed.",
     )
-    batch_pages: int = Field(10, ge=1, description="Pages loaded per DuckDB statement.")
+    batch_pages: int = Field(25, ge=1, description="Pages loaded per DuckDB statement.")
 
     @field_validator("start_date")
     @classmethod

@@ -135,6 +135,16 @@ class Loader:
         con = self.con
         con.register("stg", stg)
         try:
+            if not merge:
+                # nothing to merge against: straight insert, duplicates removed by dedupe()
+                return int(
+                    con.execute(
+                        f"INSERT INTO {self.table(stream)} ({cols}, _raw, _extracted_at, _sync_id) "
+                        f"SELECT {cols}, _raw, now(), ? FROM ({stream.rows_sql()}) "
+                        f"WHERE {not_null}",
+                        [self.sync_id],
+                    ).fetchone()[0]
+                )
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _batch AS SELECT {cols}, _raw FROM "
                 f"({stream.rows_sql()}) WHERE {not_null} "
@@ -142,12 +152,11 @@ class Loader:
             )
         finally:
             con.unregister("stg")
-        if merge:
-            con.execute(
-                f"DELETE FROM {self.table(stream)} WHERE ({pk}) IN (SELECT ({pk}) FROM _batch)"
-                if len(stream.primary_key) > 1
-                else f"DELETE FROM {self.table(stream)} WHERE {pk} IN (SELECT {pk} FROM _batch)"
-            )
+        con.execute(
+            f"DELETE FROM {self.table(stream)} WHERE ({pk}) IN (SELECT ({pk}) FROM _batch)"
+            if len(stream.primary_key) > 1
+            else f"DELETE FROM {self.table(stream)} WHERE {pk} IN (SELECT {pk} FROM _batch)"
+        )
         n = con.execute(
             f"INSERT INTO {self.table(stream)} ({cols}, _raw, _extracted_at, _sync_id) "
             f"SELECT {cols}, _raw, now(), ? FROM _batch",
