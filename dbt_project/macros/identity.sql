@@ -1,9 +1,10 @@
 {#- Identity helpers shared by staging and identity resolution. Written here
     instead of taken from dbt_utils: the hub is not reachable from the build. -#}
 
-{#- Lower-cased, trimmed email; empty strings become null. -#}
+{#- Lower-cased email without surrounding whitespace (spaces, tabs, line
+    breaks); empty strings become null. -#}
 {% macro normalize_email(column) -%}
-    nullif(lower(trim({{ column }})), '')
+    nullif(lower(regexp_replace({{ column }}, '^\s+|\s+$', '', 'g')), '')
 {%- endmacro %}
 
 {#- True when a normalised email looks deliverable (one @, a dotted domain,

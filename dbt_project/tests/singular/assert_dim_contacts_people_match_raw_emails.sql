@@ -14,7 +14,7 @@ raw_emails as (
 
 expected_valid as (
 
-    select count(distinct lower(trim(email_raw))) as n
+    select count(distinct {{ normalize_email('email_raw') }}) as n
     from raw_emails
     where {{ is_valid_email('email_raw') }}
 
