@@ -20,6 +20,7 @@ from quality.spec import (
     not_matches,
     not_null,
     primary_key,
+    unique,
 )
 
 MEMBER_STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived")
@@ -38,14 +39,15 @@ LIFECYCLE_STAGES = (
 #: Stages every HubSpot pipeline has; won/lost drive fct_deals.is_won.
 CLOSED_STAGES = ("closedwon", "closedlost")
 #: Event types fct_email_events carries: the MailChimp actions plus sends and unsubscribes.
-EVENT_TYPES = ("sent", "open", "click", "bounce", "unsubscribe")
+EVENT_TYPES = ("send", "open", "click", "bounce", "unsubscribe")
+FUNNEL_STEPS = ("open", "won", "lost")
 
 #: The dbt `is_valid_email` macro's pattern (dbt_project/macros/identity.sql).
 EMAIL_REGEX = r"^[a-z0-9._%+'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$"
 MD5_REGEX = r"^[0-9a-f]{32}$"
 RATE = "a rate is a share of recipients: between 0 and 1"
 CORE = "a core stream: an empty table means the extract loaded nothing"
-WON = "is_won is true exactly when the deal is in the closedwon stage"
+WON = "closedwon is won and closedlost is not (contracts.md §3: probability 1.0 / 0.0)"
 
 # Raw emails: the dirty records (contracts.md §3; MOCK_DIRTY_RATE, default 0.03)
 # make a documented share invalid or missing, so the shape check uses mostly=0.5:
@@ -144,42 +146,69 @@ RAW_HUBSPOT = [
     _raw("hubspot", "deal_companies", primary_key("deal_id", "company_id")),
 ]
 
+# Warehouse columns follow dbt_project/models/marts (schema found at run time).
 WAREHOUSE = [
     _mart(
         "dim_contacts",
         primary_key("person_key"),
-        # dbt normalises emails (lower(trim())); invalid ones are kept but flagged.
+        matches("person_key", MD5_REGEX, why="the person key is an md5 (macros/identity.sql)"),
+        # Emails are normalised (lower(trim())) for everyone; only valid ones must
+        # also have an address's shape — invalid ones are kept and flagged.
         not_matches("email", r"[A-Z]", why="emails are lower-cased in staging"),
         not_matches("email", r"^\s|\s$", why="emails are trimmed in staging"),
         matches(
             "email",
             EMAIL_REGEX,
-            where=("is_valid_email", "==", True),
+            where=("has_valid_email", "==", True),
             why="an email flagged valid has the shape the dbt macro tests for",
         ),
+        in_set("lifecycle_stage", LIFECYCLE_STAGES, why="HubSpot lifecycle stages; blanks null"),
     ),
     _mart("dim_companies", primary_key("company_id")),
-    _mart("dim_campaigns", primary_key("campaign_id")),
+    _mart(
+        "dim_campaigns",
+        primary_key("campaign_id"),
+        between("reported_open_rate", 0, 1, why=RATE),
+        between("reported_click_rate", 0, 1, why=RATE),
+    ),
     _mart("dim_owners", primary_key("owner_id")),
-    _mart("dim_deal_stages", primary_key("pipeline_id", "stage_id")),
+    _mart(
+        "dim_deal_stages",
+        primary_key("deal_stage_key"),
+        unique("pipeline_id", "deal_stage_id", why="a stage id is unique within its pipeline"),
+        contains("deal_stage_id", CLOSED_STAGES, why="won/lost stages decide fct_deals.is_won"),
+        between("probability", 0, 1, why="a stage's win probability"),
+        in_set("funnel_step", FUNNEL_STEPS, why="every stage is open, won or lost"),
+    ),
     _mart(
         "fct_email_events",
         primary_key("event_id"),
         in_set("event_type", EVENT_TYPES, why="the email events the marts model"),
+        not_null("campaign_id", why="every email event belongs to a campaign"),
+        not_null("person_key", why="every recipient is a person, even without a valid email"),
     ),
     _mart(
         "fct_deals",
         primary_key("deal_id"),
         between("amount", 0, why="a deal amount is never negative; empty ones are null"),
         in_set("is_won", [True], where=("deal_stage_id", "==", "closedwon"), why=WON),
-        in_set("is_won", [False], where=("deal_stage_id", "!=", "closedwon"), why=WON),
+        in_set("is_won", [False], where=("deal_stage_id", "==", "closedlost"), why=WON),
+        in_set("is_closed", [True], where=("is_won", "==", True), why="a won deal is closed"),
+        in_set("is_lost", [False], where=("is_won", "==", True), why="won and lost exclude"),
     ),
     _mart(
         "mart_campaign_performance",
         primary_key("campaign_id"),
-        *(between(c, 0, 1, why=RATE) for c in ("open_rate", "click_rate")),
+        between("open_rate", 0, 1, why=RATE),
+        between("click_through_rate", 0, 1, why=RATE),
+        # Not capped at 1: MailChimp can record a click without a tracked open.
+        between("click_to_open_rate", 0, why="a ratio of counts"),
     ),
-    _mart("mart_marketing_funnel", min_rows(why="the funnel always has its stages")),
+    _mart(
+        "mart_marketing_funnel",
+        primary_key("month_start"),
+        min_rows(why="the funnel has a row per month since the first record"),
+    ),
 ]
 
 SUITES: list[TableSuite] = [*RAW_MAILCHIMP, *RAW_HUBSPOT, *WAREHOUSE]

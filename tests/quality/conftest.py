@@ -130,38 +130,50 @@ insert into raw_hubspot.deal_companies values ('301', '201', '[]', {META});
 
 WAREHOUSE = """
 create schema marts;
-create table marts.dim_contacts (person_key varchar, email varchar, is_valid_email boolean,
-    first_name varchar, last_name varchar);
+create table marts.dim_contacts (person_key varchar, email varchar, has_valid_email boolean,
+    first_name varchar, last_name varchar, lifecycle_stage varchar);
 insert into marts.dim_contacts values
-    (md5('ann@example.com'), 'ann@example.com', true, 'Ann', 'A'),
-    (md5('bob@example.com'), 'bob@example.com', true, 'Bob', null),
-    (md5('mailchimp:x'), 'not-an-email', false, null, null),
-    (md5('hubspot:102'), null, false, null, null);
-create table marts.dim_companies (company_id varchar, name varchar);
+    (md5('ann@example.com'), 'ann@example.com', true, 'Ann', 'A', 'customer'),
+    (md5('bob@example.com'), 'bob@example.com', true, 'Bob', null, null),
+    -- dirty emails survive normalised and flagged invalid
+    (md5('mailchimp:x'), 'not-an-email', false, null, null, null),
+    (md5('hubspot:102'), null, false, null, null, 'lead');
+create table marts.dim_companies (company_id varchar, company_name varchar);
 insert into marts.dim_companies values ('201', 'Acme');
-create table marts.dim_campaigns (campaign_id varchar, title varchar);
-insert into marts.dim_campaigns values ('c1', 'March');
+create table marts.dim_campaigns (campaign_id varchar, campaign_title varchar,
+    reported_open_rate double, reported_click_rate double);
+insert into marts.dim_campaigns values ('c1', 'March', 0.5, 0.5);
 create table marts.dim_owners (owner_id varchar, email varchar);
 insert into marts.dim_owners values ('o1', 'owner@acme.test');
-create table marts.dim_deal_stages (pipeline_id varchar, stage_id varchar, is_closed boolean);
+create table marts.dim_deal_stages (deal_stage_key varchar, pipeline_id varchar,
+    deal_stage_id varchar, probability double, is_closed boolean, is_won boolean,
+    is_lost boolean, funnel_step varchar);
 insert into marts.dim_deal_stages values
-    ('default', 'qualifiedtobuy', false), ('default', 'closedwon', true),
-    ('default', 'closedlost', true);
-create table marts.fct_email_events (event_id varchar, campaign_id varchar,
-    person_key varchar, event_type varchar, occurred_at timestamptz);
+    ('default|qualifiedtobuy', 'default', 'qualifiedtobuy', 0.4, false, false, false, 'open'),
+    ('default|closedwon', 'default', 'closedwon', 1.0, true, true, false, 'won'),
+    ('default|closedlost', 'default', 'closedlost', 0.0, true, false, true, 'lost');
+create table marts.fct_email_events (event_id varchar, event_type varchar, campaign_id varchar,
+    person_key varchar, occurred_at timestamptz);
 insert into marts.fct_email_events values
-    ('e1', 'c1', md5('ann@example.com'), 'open', '2025-03-01 10:00:00+00'),
-    ('e2', 'c1', md5('ann@example.com'), 'click', '2025-03-01 10:01:00+00'),
-    ('e3', 'c1', md5('bob@example.com'), 'bounce', '2025-03-01 10:00:00+00');
-create table marts.fct_deals (deal_id varchar, deal_stage_id varchar, amount decimal(18, 2),
-    is_won boolean);
+    ('e0', 'send', 'c1', md5('ann@example.com'), '2025-03-01 09:00:00+00'),
+    ('e1', 'open', 'c1', md5('ann@example.com'), '2025-03-01 10:00:00+00'),
+    ('e2', 'click', 'c1', md5('ann@example.com'), '2025-03-01 10:01:00+00'),
+    ('e3', 'bounce', 'c1', md5('bob@example.com'), '2025-03-01 10:00:00+00'),
+    -- a future timestamp is nulled in staging, the event kept
+    ('e4', 'unsubscribe', 'c1', md5('bob@example.com'), null);
+create table marts.fct_deals (deal_id varchar, amount decimal(18, 2), deal_stage_id varchar,
+    is_closed boolean, is_won boolean, is_lost boolean);
 insert into marts.fct_deals values
-    ('301', 'closedwon', 1000.50, true), ('302', 'qualifiedtobuy', null, false);
-create table marts.mart_campaign_performance (campaign_id varchar, emails_sent integer,
-    open_rate double, click_rate double);
-insert into marts.mart_campaign_performance values ('c1', 2, 0.5, 0.5);
-create table marts.mart_marketing_funnel (stage varchar, people integer);
-insert into marts.mart_marketing_funnel values ('subscriber', 3), ('customer', 1);
+    ('301', 1000.50, 'closedwon', true, true, false),
+    -- dirty: an empty amount is null
+    ('302', null, 'qualifiedtobuy', false, false, false),
+    ('303', 20, 'closedlost', true, false, true);
+create table marts.mart_campaign_performance (campaign_id varchar, recipients integer,
+    open_rate double, click_through_rate double, click_to_open_rate double);
+insert into marts.mart_campaign_performance values ('c1', 2, 1.0, 1.0, 1.0);
+create table marts.mart_marketing_funnel (month_start date, subscribed_people integer,
+    won_deals integer);
+insert into marts.mart_marketing_funnel values ('2025-01-01', 3, 0), ('2025-02-01', 3, 1);
 """
 
 

@@ -115,14 +115,14 @@ BREAKAGES = [
     ),
     pytest.param(
         "warehouse",
-        "update marts.mart_campaign_performance set click_rate = 1.5",
+        "update marts.mart_campaign_performance set click_through_rate = 1.5",
         "warehouse.mart_campaign_performance",
-        "expect_column_values_to_be_between(click_rate)",
+        "expect_column_values_to_be_between(click_through_rate)",
         id="rate-above-one",
     ),
     pytest.param(
         "warehouse",
-        "insert into marts.dim_contacts values (null, 'eve@example.com', true, 'Eve', null)",
+        "insert into marts.dim_contacts values (null, 'eve@example.com', true, 'Eve', null, null)",
         "warehouse.dim_contacts",
         "expect_column_values_to_not_be_null(person_key)",
         id="null-person-key",
@@ -143,6 +143,20 @@ BREAKAGES = [
     ),
     pytest.param(
         "warehouse",
+        "update marts.fct_deals set is_won = true where deal_id = '302'",
+        "warehouse.fct_deals",
+        "expect_column_values_to_be_in_set(is_closed) where is_won == True",
+        id="won-but-open",
+    ),
+    pytest.param(
+        "warehouse",
+        "update marts.dim_contacts set email = 'ann@example' where first_name = 'Ann'",
+        "warehouse.dim_contacts",
+        "expect_column_values_to_match_regex(email) where has_valid_email == True",
+        id="invalid-email-flagged-valid",
+    ),
+    pytest.param(
+        "warehouse",
         "update marts.fct_deals set amount = -5 where deal_id = '301'",
         "warehouse.fct_deals",
         "expect_column_values_to_be_between(amount)",
@@ -150,7 +164,7 @@ BREAKAGES = [
     ),
     pytest.param(
         "warehouse",
-        "update marts.fct_email_events set event_type = 'forward' where event_id = 'e1'",
+        "update marts.fct_email_events set event_type = 'sent' where event_id = 'e0'",
         "warehouse.fct_email_events",
         "expect_column_values_to_be_in_set(event_type)",
         id="bad-event-type",
