@@ -8,7 +8,6 @@ the source of truth. Data docs go to `settings.quality_docs_dir`.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -30,8 +29,6 @@ if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
 
     from elt.settings import Settings
-
-log = logging.getLogger(__name__)
 
 DOCS_SITE = "quality_docs"
 DATASOURCE = "duckdb_tables"
@@ -55,16 +52,23 @@ def run_checks(
     chosen = [s for s in (SUITES if suites is None else suites) if s.layer in layers]
 
     outcomes: dict[str, SuiteResult] = {}
-    loaded: list[tuple[TableSuite, TableData, SuiteResult]] = []
+    context = source = None
+    run_ids: list[Any] = []
+    # One file at a time: read its tables (connection closed again), validate, let go.
     for path, group in _by_file(settings, chosen).items():
+        loaded: list[tuple[TableSuite, TableData, SuiteResult]] = []
         _read_group(path, group, outcomes, loaded)
+        if loaded and context is None:
+            context = _context(settings)
+            source = context.data_sources.add_or_update_pandas(DATASOURCE)
+        for suite, data, outcome in loaded:
+            try:
+                run_ids.append(_validate(context, source, suite, data, outcome))
+            except Exception as exc:  # a GX failure must not pass as success
+                outcome.status = "error"
+                outcome.reason = f"Great Expectations raised {type(exc).__name__}: {exc}"
 
-    docs_index = None
-    if loaded:
-        context = _context(settings)
-        source = context.data_sources.add_or_update_pandas(DATASOURCE)
-        run_ids = [_validate(context, source, *item) for item in loaded]
-        docs_index = _build_docs(context, run_ids, settings.quality_docs_dir)
+    docs_index = _build_docs(context, run_ids, settings.quality_docs_dir) if run_ids else None
 
     return QualityResult(
         [outcomes[s.name] for s in chosen],
@@ -119,7 +123,7 @@ def _read_group(
             except QualityError as exc:
                 outcome(suite, "error", f"{exc} ({path})")
             else:
-                result = outcome(suite, "passed")
+                result = outcome(suite, "error", "read but not validated")
                 result.rows = len(data.frame)
                 result.table = f"{data.schema}.{suite.table}"
                 loaded.append((suite, data, result))
@@ -233,6 +237,7 @@ def _validate(
     outcome.failed_expectations = [_name(r) for r in failed]
     outcome.failures = [f"{_name(r)}: {_observed(r)}" for r in failed]
     outcome.status = "passed" if validation.success else "failed"
+    outcome.reason = None
     return result_id
 
 

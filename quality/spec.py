@@ -16,6 +16,7 @@ Layer = Literal["raw", "warehouse"]
 Database = Literal["mailchimp", "hubspot", "warehouse"]
 #: A row condition: (column, operator, value); operator in ==, !=, <, <=, >, >=, in, not in.
 Where = tuple[str, str, Any]
+WHERE_OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class Check:
     where: Where | None = None
     #: Fill `value_set` at run time from a column of another table in the same file.
     values_from: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.where and self.where[1] not in WHERE_OPERATORS:
+            raise ValueError(f"where operator {self.where[1]!r} not in {WHERE_OPERATORS}")
 
     @property
     def columns(self) -> set[str]:
