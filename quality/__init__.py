@@ -23,6 +23,8 @@ Public API::
                          # successful, unsuccessful, failed_expectations
                          # (names), failures (one line each: "<expectation>:
                          # <what GX observed>"), reason, rows
+    result.skipped, result.errors   # the suites that evaluated nothing, and why (.reason)
+    result.suite("raw.hubspot.deals")  # one SuiteResult by name
     result.docs_index    # Path to the data-docs index.html, or None
     print(result.summary())
 

@@ -63,6 +63,10 @@ class QualityResult:
         return [r for r in self.results if r.status == "skipped"]
 
     @property
+    def errors(self) -> list[SuiteResult]:
+        return [r for r in self.results if r.status == "error"]
+
+    @property
     def ok(self) -> bool:
         """No expectation failed, no suite errored, and something was actually checked."""
         return self.failed == 0 and self.passed > 0
@@ -92,7 +96,7 @@ class QualityResult:
             verdict += " (nothing was checked: build the raw layer or the warehouse first)"
         lines.append(
             f"{verdict}: {self.passed} expectations passed, {self.failed} failed, "
-            f"{len(self.skipped)} suites skipped"
+            f"{len(self.errors)} suite(s) could not run, {len(self.skipped)} skipped"
         )
         if self.docs_index:
             lines.append(f"data docs: {self.docs_index}")

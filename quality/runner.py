@@ -139,6 +139,8 @@ def _context(settings: Settings) -> AbstractDataContext:
     docs keep history) while GX's `great_expectations.yml` is never written or
     re-read — a file context re-parses it hundreds of times per run.
     """
+    # GX 1.24 ships no telemetry client, but other 1.x releases post usage
+    # statistics on import/context creation; only package registries are reachable here.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
