@@ -13,6 +13,7 @@ Public API::
     from quality import run_checks
 
     result = run_checks(settings=None, layers=("raw", "warehouse"))
+    # settings=None -> elt.settings.get_settings(); suites=[...] runs a subset of SUITES
     result.ok            # True when no expectation failed, no suite errored,
                          # and at least one expectation was evaluated
     result.passed        # expectations that passed (all suites)
