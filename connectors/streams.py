@@ -68,6 +68,8 @@ class Stream:
             return self.select
         shape: dict[str, Any] = {}
         for c in self.columns:
+            if c.type == "JSON":
+                continue  # read from the record itself: a JSON column may be a parent of others
             node = shape
             parts = c.json_path.split(".")
             for p in parts[:-1]:
@@ -76,6 +78,9 @@ class Stream:
         shape_sql = json.dumps([shape]).replace("'", "''")
         exprs = []
         for c in self.columns:
+            if c.type == "JSON":
+                exprs.append(f"json_extract(r, '$.{c.json_path}') AS \"{c.name}\"")
+                continue
             ref = "s" + "".join(f'."{p}"' for p in c.json_path.split("."))
             if c.name in ("list_id", "campaign_id"):
                 ref = f"coalesce({ref}, parent_id)"

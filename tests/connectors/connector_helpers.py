@@ -31,9 +31,21 @@ VALUE_SQL = {
     "members": {"status": "status"},
     "sent_to": {"open_count": "open_count", "status": "status"},
     "reports": {"unique_opens": "unique_opens", "unsubscribed": "unsubscribed"},
-    "contacts": {"archived": "archived"},
-    "companies": {"archived": "archived"},
-    "deals": {"archived": "archived"},
+    # HubSpot property columns hold the string exactly as the API sends it.
+    "contacts": {
+        "archived": "archived",
+        "email": "email",
+        "firstname": "firstname",
+        "lifecyclestage": "lifecyclestage",
+    },
+    "companies": {"archived": "archived", "name": "name", "domain": "domain"},
+    "deals": {
+        "archived": "archived",
+        "amount": "amount",
+        "dealstage": "dealstage",
+        "pipeline": "pipeline",
+        "closedate": "closedate",
+    },
 }
 
 
