@@ -1,5 +1,7 @@
-{#- One row per source identity (a MailChimp member across its lists, a HubSpot
-    contact) with the person it resolves to. -#}
+{#- One row per source identity (a MailChimp member across all its lists, a
+    HubSpot contact) with the person it resolves to. A recipient seen in email
+    events whose member row has not arrived (yet) is an inferred member, so
+    every event has its person even after a partial sync. -#}
 with
 
 members as (
@@ -8,9 +10,85 @@ members as (
 
 ),
 
+sent_to as (
+
+    select * from {{ ref('stg_mailchimp__sent_to') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('stg_mailchimp__email_activity') }}
+
+),
+
+unsubscribes as (
+
+    select * from {{ ref('stg_mailchimp__unsubscribes') }}
+
+),
+
 contacts as (
 
     select * from {{ ref('stg_hubspot__contacts') }}
+
+),
+
+member_records as (
+
+    select
+        member_id,
+        email,
+        first_name,
+        last_name,
+        coalesce(opted_in_at, last_changed_at) as seen_at,
+        is_archived,
+        has_future_timestamp,
+        false as is_inferred
+    from members
+
+),
+
+recipients as (
+
+    select
+        member_id,
+        email
+    from sent_to
+    union all
+    select
+        member_id,
+        email
+    from activity
+    union all
+    select
+        member_id,
+        email
+    from unsubscribes
+
+),
+
+inferred_records as (
+
+    select distinct
+        recipients.member_id,
+        recipients.email,
+        cast(null as varchar) as first_name,
+        cast(null as varchar) as last_name,
+        cast(null as timestamptz) as seen_at,
+        false as is_archived,
+        false as has_future_timestamp,
+        true as is_inferred
+    from recipients
+    anti join members on recipients.member_id = members.member_id
+
+),
+
+mailchimp_records as (
+
+    select * from member_records
+    union all
+    select * from inferred_records
 
 ),
 
@@ -26,10 +104,11 @@ mailchimp_identities as (
         cast(null as varchar) as company_name,
         cast(null as varchar) as lifecycle_stage,
         cast(null as varchar) as owner_id,
-        min(coalesce(opted_in_at, last_changed_at)) as source_created_at,
+        min(seen_at) as source_created_at,
         bool_and(is_archived) as is_deleted,
-        bool_or(has_future_timestamp) as has_future_timestamp
-    from members
+        bool_or(has_future_timestamp) as has_future_timestamp,
+        bool_and(is_inferred) as is_inferred
+    from mailchimp_records
     group by member_id
 
 ),
@@ -47,7 +126,8 @@ hubspot_identities as (
         owner_id,
         created_at as source_created_at,
         is_archived as is_deleted,
-        has_future_timestamp
+        has_future_timestamp,
+        false as is_inferred
     from contacts
 
 ),
@@ -80,7 +160,8 @@ resolved as (
         owner_id,
         source_created_at,
         is_deleted,
-        has_future_timestamp
+        has_future_timestamp,
+        is_inferred
     from unioned
 
 ),

@@ -35,7 +35,8 @@ people as (
         bool_or(source_system = 'mailchimp') as is_in_mailchimp,
         bool_or(source_system = 'hubspot') as is_in_hubspot,
         bool_and(is_deleted) as is_deleted,
-        bool_or(has_future_timestamp) as has_future_timestamp
+        bool_or(has_future_timestamp) as has_future_timestamp,
+        bool_and(is_inferred) as is_known_only_from_email_events
     from identities
     group by person_key
 
@@ -62,7 +63,8 @@ final as (
         is_in_hubspot,
         is_in_mailchimp and is_in_hubspot as is_in_both_tools,
         is_deleted,
-        has_future_timestamp
+        has_future_timestamp,
+        is_known_only_from_email_events
     from people
 
 )

@@ -1,11 +1,36 @@
 -- People with a valid email in dim_contacts = distinct normalised valid emails
--- across both raw sources; people without one = raw records that have none
+-- across both raw sources (MailChimp members and the recipients of its email
+-- events, HubSpot contacts); people without one = raw records that have none
 -- (distinct MailChimp member ids + HubSpot contacts). Returns rows on mismatch.
 with
 
+raw_recipients as (
+
+    select
+        id as email_id,
+        email_address
+    from {{ source('mailchimp', 'members') }}
+    union all
+    select
+        email_id,
+        email_address
+    from {{ source('mailchimp', 'sent_to') }}
+    union all
+    select
+        email_id,
+        email_address
+    from {{ source('mailchimp', 'email_activity') }}
+    union all
+    select
+        email_id,
+        email_address
+    from {{ source('mailchimp', 'unsubscribes') }}
+
+),
+
 raw_emails as (
 
-    select email_address as email_raw from {{ source('mailchimp', 'members') }}
+    select email_address as email_raw from raw_recipients
     union all
     select json_extract_string(properties, '$.email') as email_raw
     from {{ source('hubspot', 'contacts') }}
@@ -24,7 +49,7 @@ expected_invalid as (
 
     select
         (
-            select count(distinct id) from {{ source('mailchimp', 'members') }}
+            select count(distinct email_id) from raw_recipients
             where not {{ is_valid_email('email_address') }}
         )
         + (

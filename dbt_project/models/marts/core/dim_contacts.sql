@@ -97,7 +97,8 @@ final as (
         people.is_in_hubspot,
         people.is_in_both_tools,
         people.is_deleted,
-        people.has_future_timestamp
+        people.has_future_timestamp,
+        people.is_known_only_from_email_events
     from people
     left join contact_companies on people.hubspot_contact_id = contact_companies.contact_id
     left join companies on contact_companies.company_id = companies.company_id
