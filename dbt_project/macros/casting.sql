@@ -43,8 +43,8 @@
 
 {#- A HubSpot property as plain text. Read from the `properties` JSON (where a
     JSON null is SQL null); falls back to the typed column, unquoting it when
-    it holds JSON text. The connectors currently store the typed property
-    columns as JSON text ('"650"', 'null'), not as the bare value. -#}
+    it holds JSON text (early connector builds stored '"650"' and 'null'
+    there instead of the bare value). -#}
 {% macro hubspot_property(name) -%}
     coalesce(
         json_extract_string(properties, '$.{{ name }}'),
