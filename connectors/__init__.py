@@ -32,6 +32,9 @@ Design, in the order data flows (see docs/contracts.md §1-2):
   and merge on the key, so ties and late writers are re-read, never doubled.
   Campaign children (sent_to, email_activity, unsubscribes) keep per-campaign
   state (a fingerprint of the report counters, and the newest activity time).
+  HubSpot associations are replaced whole on a first or --full-refresh sync;
+  later syncs delete and re-read only the from-side records that changed (or
+  are linked to a to-side record that changed) since the marks in `_state`.
 - `airbyte`: the same sources as Airbyte-protocol connectors
   (`python -m connectors.airbyte <source> spec|check|discover|read ...`).
 """

@@ -18,7 +18,16 @@ class Checkpoint:
     state: Any
 
 
-Item = Page | Checkpoint
+@dataclass
+class Delete:
+    """Rows whose `column` holds one of `values` are deleted, in the transaction of the
+    pages that follow (a stream that re-reads some parents replaces their rows)."""
+
+    column: str
+    values: list[str]
+
+
+Item = Page | Checkpoint | Delete
 
 
 @dataclass

@@ -71,6 +71,13 @@ class HttpClient:
             self.session.auth = auth
         if bearer:
             self.session.headers["Authorization"] = f"Bearer {bearer}"
+        # proxies / CA bundle from the environment, resolved once per client: requests
+        # otherwise re-reads them (and netrc) on every call, a visible share of a page's cost
+        env = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
+        self._send_kwargs = {"proxies": env["proxies"], "verify": env["verify"]}
+        if env.get("cert"):
+            self._send_kwargs["cert"] = env["cert"]
+        self.session.trust_env = False
         self._lock = threading.Lock()
         self.requests = 0
         self.retries = 0
@@ -110,7 +117,13 @@ class HttpClient:
             retry_after: float | None = None
             try:
                 resp = self.session.request(
-                    method, url, params=params, data=body, headers=headers, timeout=self.timeout_s
+                    method,
+                    url,
+                    params=params,
+                    data=body,
+                    headers=headers,
+                    timeout=self.timeout_s,
+                    **self._send_kwargs,
                 )
                 content = resp.content
             except requests.RequestException as exc:

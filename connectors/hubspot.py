@@ -9,7 +9,12 @@ Incremental rules:
   `archived=true` and merges them: an archived record keeps its row with
   `archived = true`.
 - owners, pipelines, stages: small, re-read whole (live and archived owners).
-- associations: replaced whole every sync from the live records' ids (v4 batch read).
+- associations (v4 batch read from the live from-side ids): the first or a
+  --full-refresh sync replaces the table whole; later syncs delete and re-read
+  only the from-side records whose associations may have changed: changed
+  since the saved marks themselves (archived ones included), or linked (before
+  or now) to a to-side record that changed. Marks are the newest `updatedAt` in
+  the raw from/to tables, written in the same transaction as the rows.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import Checkpoint, Item, ReadContext, Source
+from connectors.base import Checkpoint, Delete, Item, ReadContext, Source
 from connectors.config import HubspotConfig
 from connectors.errors import ClientError
 from connectors.http import HttpClient
@@ -150,7 +155,7 @@ def _assoc_stream(name: str, from_col: str, to_col: str, from_type: str, to_type
         records_key="results",
         replace=True,
         columns=(Col(from_col), Col(to_col), Col("association_types", "JSON")),
-        description=f"Associations {from_type} -> {to_type}; replaced whole every sync.",
+        description=f"Associations {from_type} -> {to_type}; changed from-side records re-read.",
         extra={"from": from_type, "to": to_type},
         select=f"""
 SELECT r->'from'->>'id' AS {from_col}, t->>'toObjectId' AS {to_col},
@@ -351,27 +356,15 @@ def _object_reader(object_type: str):
 
 
 def _assoc_reader(stream: Stream):
+    """Associations from the live from-side ids. The first (or a --full-refresh) sync
+    replaces the table; later syncs re-read only the from-side records whose
+    associations may have changed since the saved marks (see `_assoc_changed`)."""
     from_type, to_type = stream.extra["from"], stream.extra["to"]
+    from_col = stream.primary_key[0]
+    path = f"/crm/v4/associations/{from_type}/{to_type}/batch/read"
 
-    def read(ctx: ReadContext, state: Any) -> Iterator[Item]:
+    def pages(ctx: ReadContext, ids: list[str]) -> Iterator[Item]:
         cfg: HubspotConfig = ctx.config
-        if ctx.query is not None:
-            ids = [
-                r[0]
-                for r in ctx.query(
-                    f'SELECT id FROM raw_hubspot."{from_type}" WHERE NOT coalesce(archived, false) '
-                    "ORDER BY id"
-                )
-            ]
-        else:  # Airbyte path: no raw file, list the live ids
-            ids = []
-            for _, records in after_pages(
-                ctx.client,
-                f"/crm/v3/objects/{from_type}",
-                params={"limit": cfg.page_size, "archived": "false", "properties": "hs_object_id"},
-            ):
-                ids.extend(r["id"] for r in records)
-        path = f"/crm/v4/associations/{from_type}/{to_type}/batch/read"
         for i in range(0, len(ids), cfg.association_batch):
             batch = ids[i : i + cfg.association_batch]
             resp = ctx.client.post(path, {"inputs": [{"id": x} for x in batch]})
@@ -392,7 +385,88 @@ def _assoc_reader(stream: Stream):
                 )
             yield Page(resp.body, sum(len(r.get("to") or []) for r in results))
 
+    def read(ctx: ReadContext, state: Any) -> Iterator[Item]:
+        cfg: HubspotConfig = ctx.config
+        if ctx.query is None:  # Airbyte path: no raw file, list the live ids
+            ids = []
+            for _, records in after_pages(
+                ctx.client,
+                f"/crm/v3/objects/{from_type}",
+                params={"limit": cfg.page_size, "archived": "false", "properties": "hs_object_id"},
+            ):
+                ids.extend(r["id"] for r in records)
+            yield from pages(ctx, ids)
+            return
+        marks = {
+            "from_ms": _max_updated_ms(ctx, from_type),
+            "to_ms": _max_updated_ms(ctx, to_type),
+        }
+        if ctx.full_refresh or not state:
+            ids = [r[0] for r in ctx.query(_live_ids_sql(from_type, "TRUE"))]
+        else:
+            redo = _assoc_changed(ctx, stream, state)
+            yield Delete(from_col, redo)
+            ids = sorted(set(redo) & {r[0] for r in ctx.query(_live_ids_sql(from_type, "TRUE"))})
+        yield from pages(ctx, ids)
+        yield Checkpoint(marks)
+
     return read
+
+
+def _max_updated_ms(ctx: ReadContext, object_type: str) -> int:
+    rows = ctx.query(f'SELECT epoch_ms(max(updated_at)) FROM raw_hubspot."{object_type}"')
+    return int(rows[0][0] or 0) if rows else 0
+
+
+def _live_ids_sql(object_type: str, where: str) -> str:
+    return (
+        f'SELECT id FROM raw_hubspot."{object_type}" '
+        f"WHERE NOT coalesce(archived, false) AND ({where}) ORDER BY id"
+    )
+
+
+def _changed(column: str, since_ms: int) -> str:
+    return f"({column} IS NULL OR {column} >= to_timestamp({int(since_ms)} / 1000.0))"
+
+
+def _assoc_changed(ctx: ReadContext, stream: Stream, state: dict[str, Any]) -> list[str]:
+    """From-side ids whose associations may differ from the raw table's rows.
+
+    - from-side records changed (created, updated, archived) since `from_ms - lookback`;
+    - from-side records linked, in the raw table, to a to-side record changed since
+      `to_ms - lookback` (an archived company takes its associations with it);
+    - from-side records the API now links to such a changed, live to-side record
+      (read from the to-side, so an association added there is seen too).
+    Timestamps are the records' own `updatedAt` (from the raw tables), not clocks.
+    """
+    cfg: HubspotConfig = ctx.config
+    from_type, to_type = stream.extra["from"], stream.extra["to"]
+    from_col, to_col = stream.primary_key
+    lookback = int(cfg.lookback.total_seconds() * 1000)
+    since_from = int(state.get("from_ms") or 0) - lookback
+    since_to = int(state.get("to_ms") or 0) - lookback
+    redo = {
+        r[0]
+        for r in ctx.query(
+            f'SELECT id FROM raw_hubspot."{from_type}" WHERE {_changed("updated_at", since_from)}'
+        )
+    }
+    redo |= {
+        str(r[0])
+        for r in ctx.query(
+            f'SELECT DISTINCT a."{from_col}" FROM raw_hubspot."{stream.name}" a '
+            f'JOIN raw_hubspot."{to_type}" t ON t.id = a."{to_col}" '
+            f"WHERE {_changed('t.updated_at', since_to)}"
+        )
+    }
+    live_to = [r[0] for r in ctx.query(_live_ids_sql(to_type, _changed("updated_at", since_to)))]
+    reverse = f"/crm/v4/associations/{to_type}/{from_type}/batch/read"
+    for i in range(0, len(live_to), cfg.association_batch):
+        batch = live_to[i : i + cfg.association_batch]
+        resp = ctx.client.post(reverse, {"inputs": [{"id": x} for x in batch]})
+        for r in resp.data.get("results") or []:
+            redo.update(str(t.get("toObjectId")) for t in r.get("to") or [])
+    return sorted(redo)
 
 
 SOURCE = Source(

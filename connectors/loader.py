@@ -118,6 +118,21 @@ class Loader:
     def delete_all(self, stream: Stream) -> None:
         self.con.execute(f"DELETE FROM {self.table(stream)}")
 
+    def delete_keys(self, stream: Stream, column: str, values: Sequence[str]) -> int:
+        """Delete the rows whose `column` is in `values`. Returns rows deleted."""
+        if not values:
+            return 0
+        keys = pa.table({"v": pa.array(list(values), type=pa.string())})
+        self.con.register("_keys", keys)
+        try:
+            return int(
+                self.con.execute(
+                    f'DELETE FROM {self.table(stream)} WHERE "{column}" IN (SELECT v FROM _keys)'
+                ).fetchone()[0]
+            )
+        finally:
+            self.con.unregister("_keys")
+
     def write_pages(self, stream: Stream, pages: Sequence[Page], *, merge: bool = True) -> int:
         """Parse, type, de-duplicate and merge a batch of pages. Returns rows written."""
         if not pages:

@@ -162,22 +162,31 @@ EMAIL_ACTIVITY = Stream(
     description="One row per open/click/bounce; activity_id = md5(campaign|email|action|ts|url).",
     select="""
 SELECT
-  md5(concat_ws('|', campaign_id, email_id, a->>'action', a->>'timestamp',
-                coalesce(a->>'url', ''))) AS activity_id,
+  md5(concat_ws('|', campaign_id, email_id, a.action, a.timestamp,
+                coalesce(a.url, ''))) AS activity_id,
   campaign_id, list_id, email_id, email_address,
-  a->>'action' AS action,
-  TRY_CAST(a->>'timestamp' AS TIMESTAMPTZ) AS "timestamp",
-  nullif(a->>'url', '') AS url,
-  nullif(a->>'ip', '') AS ip,
-  nullif(a->>'type', '') AS bounce_type,
-  json_merge_patch(r, json_object('activity', a)) AS _raw,
+  a.action AS action,
+  TRY_CAST(a.timestamp AS TIMESTAMPTZ) AS "timestamp",
+  nullif(a.url, '') AS url,
+  nullif(a.ip, '') AS ip,
+  nullif(a.type, '') AS bounce_type,
+  json_merge_patch(r, json_object('activity', aj)) AS _raw,
   seq
 FROM (
-  SELECT seq, r,
-    coalesce(r->>'campaign_id', parent_id) AS campaign_id, r->>'list_id' AS list_id,
-    r->>'email_id' AS email_id, r->>'email_address' AS email_address,
-    unnest(json_extract(r, '$.activity[*]')) AS a
-  FROM (SELECT seq, parent_id, unnest(json_extract(body, '$.emails[*]')) AS r FROM stg)
+  SELECT seq, r, campaign_id, list_id, email_id, email_address, aj,
+    json_transform(aj, '{"action": "VARCHAR", "timestamp": "VARCHAR", "url": "VARCHAR",
+                         "ip": "VARCHAR", "type": "VARCHAR"}') AS a
+  FROM (
+    SELECT seq, r,
+      coalesce(s.campaign_id, parent_id) AS campaign_id, s.list_id, s.email_id,
+      s.email_address, unnest(s.activity) AS aj
+    FROM (
+      SELECT seq, parent_id, r,
+        json_transform(r, '{"campaign_id": "VARCHAR", "list_id": "VARCHAR",
+          "email_id": "VARCHAR", "email_address": "VARCHAR", "activity": ["JSON"]}') AS s
+      FROM (SELECT seq, parent_id, unnest(json_extract(body, '$.emails[*]')) AS r FROM stg)
+    )
+  )
 )
 """,
 )

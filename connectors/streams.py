@@ -45,7 +45,9 @@ class Stream:
     records_key: str  # where records sit in a page body, e.g. "members"
     cursor_field: str | None = None  # the column incremental reads filter on
     incremental: bool = False
-    replace: bool = False  # replaced whole on every sync (no cursor, e.g. associations)
+    # replaced whole on a first/--full-refresh sync; later, the reader yields `Delete`s for
+    # the parents it re-reads (associations)
+    replace: bool = False
     parent: str | None = None  # stream whose ids drive this one
     select: str | None = None  # custom SELECT over `stg` (rows != records)
     description: str = ""
@@ -75,7 +77,7 @@ class Stream:
             for p in parts[:-1]:
                 node = node.setdefault(p, {})
             node[parts[-1]] = "JSON" if c.type == "JSON" else "VARCHAR"
-        shape_sql = json.dumps([shape]).replace("'", "''")
+        shape_sql = json.dumps(shape).replace("'", "''")
         exprs = []
         for c in self.columns:
             if c.type == "JSON":
@@ -89,11 +91,12 @@ class Stream:
                 if c.type in ("VARCHAR", "JSON")
                 else f'TRY_CAST({ref} AS {c.type}) AS "{c.name}"'
             )
-        key = self.records_key
+        # the page is parsed once (split into records), each record once (typed fields)
         return (
             f"SELECT {', '.join(exprs)}, r AS _raw, seq FROM ("
-            f"SELECT seq, parent_id, unnest(json_extract(body, '$.{key}[*]')) AS r, "
-            f"unnest(json_transform(body -> '$.{key}', '{shape_sql}')) AS s FROM stg)"
+            f"SELECT seq, parent_id, r, json_transform(r, '{shape_sql}') AS s FROM ("
+            f"SELECT seq, parent_id, unnest(json_extract(body, '$.{self.records_key}[*]')) AS r "
+            "FROM stg))"
         )
 
     def json_schema(self) -> dict[str, Any]:

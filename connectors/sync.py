@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from connectors import hubspot, mailchimp
-from connectors.base import Checkpoint, ReadContext, Source
+from connectors.base import Checkpoint, Delete, ReadContext, Source
 from connectors.config import CONFIG_TYPES, SourceConfig, config_from_settings
 from connectors.errors import AuthError, ConfigError, ConnectorError, SyncFailed
 from connectors.http import HttpClient
@@ -210,16 +210,15 @@ def _run_stream(
     loader: Loader, src: Source, stream: Stream, ctx: ReadContext, progress: Progress
 ) -> StreamResult:
     state = None if ctx.full_refresh else loader.get_state(stream.name)
-    mode = (
-        "replace"
-        if stream.replace
-        else ("incremental" if stream.incremental and state is not None else "full_refresh")
-    )
+    # a replace stream with state (associations) re-reads only what changed since then
+    incremental = state is not None and (stream.incremental or stream.replace)
+    mode = "incremental" if incremental else ("replace" if stream.replace else "full_refresh")
     res = StreamResult(stream.name, mode)
     started = datetime.now(UTC)
     t0 = time.monotonic()
     retries0 = ctx.client.retries
-    append = loader.count(stream) == 0 or stream.replace  # nothing to merge against
+    # nothing to merge against: an empty table, or a replace stream replacing everything
+    append = loader.count(stream) == 0 or (stream.replace and not incremental)
     batch: list[Page] = []
     pending: list[Any] = []  # newest checkpoint not yet committed
     batch_pages = ctx.config.batch_pages
@@ -241,10 +240,19 @@ def _run_stream(
     try:
         if stream.replace:
             loader.begin()
-            loader.delete_all(stream)
+            if not incremental:
+                loader.delete_all(stream)
         for item in _prefetch(src.readers[stream.name](ctx, state), depth=2 * batch_pages + 4):
             if isinstance(item, Checkpoint):
                 pending.append(item.state)
+                continue
+            if isinstance(item, Delete):
+                if not stream.replace:
+                    raise RuntimeError(f"{stream.name}: only replace streams may delete rows")
+                if batch:
+                    res.records_written += loader.write_pages(stream, batch, merge=not append)
+                    batch.clear()
+                loader.delete_keys(stream, item.column, item.values)
                 continue
             batch.append(item)
             res.pages += 1

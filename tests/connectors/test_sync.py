@@ -108,3 +108,52 @@ def test_selected_streams_only_touch_those_tables(mock_server, tmp_path):
     result = run_sync("mailchimp", config=cfgs["mailchimp"], streams=["lists", "members"])
     assert set(result.streams) == {"lists", "members"}
     assert result.rows_per_stream["members"] > 0
+
+
+def _assoc_pairs(truth, stream, a, b):
+    return {(r[a], r[b]) for r in truth[stream]}
+
+
+def test_incremental_associations_add_and_remove_only_what_changed(mock_server, tmp_path):
+    cfgs = configs(mock_server, tmp_path)
+    full = run_sync("hubspot", config=cfgs["hubspot"])
+    before = mock_server.ground_truth()
+    changes = mock_server.advance(days=2, change_rate=0.05)
+    assert changes.get("contacts_created", 0) > 0 and changes.get("companies_archived", 0) > 0
+    after = mock_server.ground_truth()
+    incr = run_sync("hubspot", config=cfgs["hubspot"])
+    assert_matches_ground_truth(mock_server, cfgs, sources=("hubspot",))
+    moved = 0
+    for stream, a, b in (
+        ("contact_companies", "contact_id", "company_id"),
+        ("deal_contacts", "deal_id", "contact_id"),
+        ("deal_companies", "deal_id", "company_id"),
+    ):
+        old, new = _assoc_pairs(before, stream, a, b), _assoc_pairs(after, stream, a, b)
+        moved += len(new - old) + len(old - new)
+        sr = incr.streams[stream]
+        assert sr.mode == "incremental"
+        assert sr.records_read < full.streams[stream].records_read / 3
+    assert moved > 0, "the advance changed no association: the test proves nothing"
+    # an association that only disappears because the to-side record was archived
+    archived = {r["id"] for r in after["companies"] if r.get("archived")}
+    gone = {
+        p for p in _assoc_pairs(before, "contact_companies", "contact_id", "company_id")
+        if p[1] in archived
+    }  # fmt: skip
+    assert gone, "no association lost its company to archiving"
+    con = duckdb.connect(str(cfgs["hubspot"].raw_path), read_only=True)
+    raw = set(
+        con.execute("SELECT contact_id, company_id FROM raw_hubspot.contact_companies").fetchall()
+    )
+    con.close()
+    assert not gone & raw
+
+
+def test_full_refresh_replaces_associations_whole(mock_server, tmp_path):
+    cfgs = configs(mock_server, tmp_path)
+    run_sync("hubspot", config=cfgs["hubspot"])
+    mock_server.advance(days=1, change_rate=0.05)
+    again = run_sync("hubspot", config=cfgs["hubspot"], full_refresh=True)
+    assert again.streams["contact_companies"].mode == "replace"
+    assert_matches_ground_truth(mock_server, cfgs, sources=("hubspot",))
