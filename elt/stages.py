@@ -24,6 +24,7 @@ from elt.settings import REPO_ROOT, Settings
 SOURCES = ("mailchimp", "hubspot")
 DAG_ID = "saas_elt"
 BUILD_RESULTS = "build_run_results.json"
+QUALITY_RESULTS = "quality_results.json"
 
 
 @dataclass
@@ -161,9 +162,20 @@ def check(settings: Settings) -> StageResult:
     import quality
 
     result = quality.run_checks(settings)
-    counts = {"expectations passed": result.passed, "expectations failed": result.failed}
+    counts = {
+        "suites passed": sum(r.status == "passed" for r in result.results),
+        "suites failed": sum(r.status in ("failed", "error") for r in result.results),
+        "suites skipped": sum(r.status == "skipped" for r in result.results),
+        "expectations passed": result.passed,
+        "expectations failed": result.failed,
+    }
     docs = f"data docs: {result.docs_index}" if result.docs_index else ""
-    return StageResult("check (great expectations)", result.ok, docs, counts)
+    stage = StageResult("check (great expectations)", result.ok, docs, counts)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / QUALITY_RESULTS).write_text(
+        json.dumps({"ok": result.ok, "counts": counts, "docs_index": str(result.docs_index)})
+    )
+    return stage
 
 
 # --------------------------------------------------------------------------- mock APIs
@@ -216,9 +228,38 @@ def run_dag_test(settings: Settings, extra_env: dict[str, str]) -> StageResult:
     if migrate.returncode != 0:
         sys.stderr.write(migrate.stderr.decode(errors="replace")[-4000:])
         return StageResult("airflow dags test", False, "`airflow db migrate` failed")
-    proc = subprocess.run([airflow, "dags", "test", DAG_ID], env=env, check=False)
-    detail = f"exit {proc.returncode} in {time.monotonic() - started:.1f}s"
-    return StageResult(f"airflow dags test {DAG_ID}", proc.returncode == 0, detail)
+    log_path = settings.data_dir / "airflow" / "dags_test.log"
+    print(f"airflow dags test {DAG_ID}: running (log: {log_path})", flush=True)
+    with log_path.open("w") as log:
+        proc = subprocess.run(
+            [airflow, "dags", "test", DAG_ID], env=env, check=False, stdout=log, stderr=log
+        )
+    ok = proc.returncode == 0
+    if not ok:
+        sys.stderr.write("".join(log_path.read_text(errors="replace").splitlines(True)[-60:]))
+    detail = f"exit {proc.returncode} in {time.monotonic() - started:.1f}s, log {log_path}"
+    return StageResult(
+        f"airflow dags test {DAG_ID}", ok, detail, counts=_last_run_task_tries(settings)
+    )
+
+
+def _last_run_task_tries(settings: Settings) -> dict[str, int]:
+    """Task -> tries of the newest DAG run, from the embedded Airflow's SQLite DB."""
+    import sqlite3
+
+    db = settings.data_dir / "airflow" / "airflow.db"
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        rows = con.execute(
+            "select task_id, state, try_number from task_instance where run_id = "
+            "(select run_id from dag_run where dag_id = ? order by id desc limit 1) "
+            "order by start_date",
+            (DAG_ID,),
+        ).fetchall()
+        con.close()
+    except sqlite3.Error:
+        return {}
+    return {f"task {task:<18} {state:<8} tries": tries for task, state, tries in rows}
 
 
 # --------------------------------------------------------------------------- run all
@@ -305,8 +346,14 @@ def pipeline_summary(settings: Settings, missing: dict[str, str]) -> str:
     lines.append(f"  warehouse file:   {settings.warehouse}")
     index = settings.dbt_target_dir / "index.html"
     lines.append(f"  dbt docs:         {index if index.exists() else '(not generated)'}")
-    qdocs = settings.quality_docs_dir
-    lines.append(f"  data-quality docs: {qdocs if qdocs.exists() else '(not generated)'}")
+    quality_file = settings.data_dir / QUALITY_RESULTS
+    qdocs = "(not generated)"
+    if quality_file.exists():
+        q = json.loads(quality_file.read_text())
+        for k, v in q["counts"].items():
+            lines.append(f"  great expectations {k:<19} {v:>10,}")
+        qdocs = q["docs_index"]
+    lines.append(f"  data-quality docs: {qdocs}")
     for stage, why in missing.items():
         lines.append(f"  MISSING stage {stage}: {why}")
     return "\n".join(lines)
