@@ -97,6 +97,7 @@ def serve(
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)  # connections queue from the moment the URL is printed
     url = f"http://{host}:{sock.getsockname()[1]}"
     print(f"MOCK_APIS_URL={url}", flush=True)
     typer.echo(
