@@ -34,7 +34,13 @@ class _Base(BaseModel):
         description="Incremental reads start this long before the saved cursor (>= + merge), "
         "so ties and records changed while the previous sync ran are never missed.",
     )
-    batch_pages: int = Field(25, ge=1, description="Pages loaded per DuckDB statement.")
+    batch_pages: int = Field(25, ge=1, description="Pages loaded per DuckDB statement, at most.")
+    batch_bytes: int = Field(
+        4_000_000,
+        ge=1,
+        description="A batch is loaded once its page bodies reach this many bytes, so the "
+        "memory one statement needs stays the same whatever the size of a stream.",
+    )
 
     @field_validator("start_date")
     @classmethod
@@ -49,11 +55,13 @@ class MailchimpConfig(_Base):
     )
     page_size: int = Field(1000, ge=1, le=1000)
     child_lookback_days: int = Field(
-        30,
+        0,
         ge=0,
         description="Campaign children (sent_to, email_activity, unsubscribes) are re-read "
-        "for campaigns sent within this many days of the newest send, and for any campaign "
-        "whose report counters changed since the last sync.",
+        "for any campaign whose report counters changed since the last sync (the report "
+        "is read once per sync and decides), and also for campaigns sent within this many "
+        "days of the newest send (0: counters alone decide; raise it if the account's "
+        "report counters lag behind its activity).",
     )
 
     @property

@@ -61,7 +61,7 @@ def source_lock(raw_path: Path, source: str) -> Iterator[Path]:
 
 
 class Loader:
-    def __init__(self, path: Path, source: str, sync_id: str, *, memory_limit: str = "1GB"):
+    def __init__(self, path: Path, source: str, sync_id: str, *, memory_limit: str = "256MB"):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.schema = f"raw_{source}"

@@ -8,9 +8,10 @@ Incremental rules (see the package docstring for the why):
 - sent_to, email_activity, unsubscribes (children of a sent campaign): per-campaign
   state holding a fingerprint of the campaign's report counters. A campaign's
   children are re-read when its counters changed (a new open, click, bounce or
-  unsubscribe moves them), when it was sent within `child_lookback_days` of the
-  newest send, or when it was never read. Email activity also keeps a per-campaign
-  `since` (latest action seen) so a re-read fetches only newer actions.
+  unsubscribe moves them) or when it was never read; an unchanged campaign costs
+  no request (optionally, `child_lookback_days` also re-reads recent sends).
+  Email activity also keeps a per-campaign `since` (latest action seen) so a
+  re-read fetches only newer actions.
 """
 
 from __future__ import annotations

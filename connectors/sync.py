@@ -222,6 +222,7 @@ def _run_stream(
     batch: list[Page] = []
     pending: list[Any] = []  # newest checkpoint not yet committed
     batch_pages = ctx.config.batch_pages
+    batch_bytes = 0
     progress.start(src.name, stream.name)
 
     def flush(final: bool = False) -> None:
@@ -255,11 +256,13 @@ def _run_stream(
                 loader.delete_keys(stream, item.column, item.values)
                 continue
             batch.append(item)
+            batch_bytes += len(item.body)
             res.pages += 1
             res.records_read += item.records
             progress.advance(src.name, stream.name, item.records, 1)
-            if len(batch) >= batch_pages:
+            if len(batch) >= batch_pages or batch_bytes >= ctx.config.batch_bytes:
                 flush()
+                batch_bytes = 0
         flush(final=True)
         if stream.replace:
             loader.dedupe(stream)
