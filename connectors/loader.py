@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,15 @@ class Page:
     body: bytes
     records: int
     parent_id: str | None = None
+
+
+def _utf8_array(bodies: list[bytes]) -> pa.Array:
+    """Page bodies as one Arrow string array built from their buffers: no per-value
+    conversion or UTF-8 check in Python (a third of a full sync's CPU otherwise). The
+    bodies already parsed as JSON (orjson validates UTF-8), and DuckDB parses them again."""
+    offsets = pa.array([0, *accumulate(map(len, bodies))], type=pa.int64())
+    data = pa.py_buffer(b"".join(bodies))
+    return pa.Array.from_buffers(pa.large_string(), len(bodies), [None, offsets.buffers()[1], data])
 
 
 @contextmanager
@@ -139,7 +149,7 @@ class Loader:
             return 0
         stg = pa.table(
             {
-                "body": pa.array([p.body for p in pages], type=pa.string()),
+                "body": _utf8_array([p.body for p in pages]),
                 "seq": pa.array(range(len(pages)), type=pa.int64()),
                 "parent_id": pa.array([p.parent_id for p in pages], type=pa.string()),
             }

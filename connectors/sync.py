@@ -226,7 +226,9 @@ def _run_stream(
     progress.start(src.name, stream.name)
 
     def flush(final: bool = False) -> None:
-        if not stream.replace:
+        """Load the batch with its newest checkpoint; the final batch stays open so the
+        stream's sync-log row commits with it (one commit less per stream)."""
+        if not loader._in_tx:
             loader.begin()
         res.records_written += loader.write_pages(stream, batch, merge=not append)
         if final and append and not stream.replace:
@@ -234,9 +236,25 @@ def _run_stream(
         if pending:
             loader.set_state(stream.name, pending[-1])
             pending.clear()
-        if not stream.replace:
+        if not stream.replace and not final:
             loader.commit()
         batch.clear()
+
+    def record() -> None:
+        res.retries = ctx.client.retries - retries0
+        res.seconds = time.monotonic() - t0
+        res.rows = loader.count(stream)
+        loader.log(
+            stream=stream.name,
+            mode=mode,
+            records_read=res.records_read,
+            records_written=res.records_written,
+            pages=res.pages,
+            retries=res.retries,
+            started_at=started,
+            status=res.status,
+            error=res.error,
+        )
 
     try:
         if stream.replace:
@@ -266,8 +284,9 @@ def _run_stream(
         flush(final=True)
         if stream.replace:
             loader.dedupe(stream)
-            loader.commit()
         res.status = "succeeded"
+        record()
+        loader.commit()
     except Exception as exc:
         if loader._in_tx:
             loader.rollback()
@@ -282,20 +301,7 @@ def _run_stream(
             pass
         elif not isinstance(exc, ConnectorError | RuntimeError):
             log.debug("traceback", exc_info=True)
-    res.retries = ctx.client.retries - retries0
-    res.seconds = time.monotonic() - t0
-    res.rows = loader.count(stream)
-    loader.log(
-        stream=stream.name,
-        mode=mode,
-        records_read=res.records_read,
-        records_written=res.records_written,
-        pages=res.pages,
-        retries=res.retries,
-        started_at=started,
-        status=res.status,
-        error=res.error,
-    )
+        record()
     progress.finish(src.name, res)
     log.info(
         "%s.%s %s %s: read %d, wrote %d, %d pages, %d retries, %d rows, %.1fs",
