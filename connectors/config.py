@@ -41,6 +41,11 @@ class _Base(BaseModel):
         description="A batch is loaded once its page bodies reach this many bytes, so the "
         "memory one statement needs stays the same whatever the size of a stream.",
     )
+    memory_limit: str = Field(
+        "256MB",
+        description="DuckDB's memory_limit for the load (spills to <raw file>.tmp beyond it). "
+        "A statement that still needs more fails the stream with LoadFailed (OutOfMemory).",
+    )
 
     @field_validator("start_date")
     @classmethod

@@ -46,3 +46,15 @@ class SyncFailed(ConnectorError):
     def __init__(self, message: str, result: object) -> None:
         super().__init__(message)
         self.result = result
+
+
+class LoadFailed(ConnectorError):
+    """A DuckDB statement failed while loading a stream; its transaction was rolled back.
+
+    `first_error` is the statement's own error (e.g. DuckDB's OutOfMemoryException), never
+    the "Current transaction is aborted" that any later statement would report instead."""
+
+    def __init__(self, message: str, *, stream: str, first_error: BaseException) -> None:
+        super().__init__(message)
+        self.stream = stream
+        self.first_error = first_error

@@ -15,7 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate
@@ -26,7 +26,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from connectors.errors import SourceLocked
+from connectors.errors import LoadFailed, SourceLocked
 from connectors.streams import Stream
 
 
@@ -104,18 +104,61 @@ class Loader:
         return f'{self.schema}."{stream.name}"'
 
     def count(self, stream: Stream) -> int:
-        return self.con.execute(f"SELECT count(*) FROM {self.table(stream)}").fetchone()[0]
+        return self._sql(
+            f"SELECT count(*) FROM {self.table(stream)}", stream=stream.name, what="count"
+        ).fetchone()[0]
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()
 
     # ------------------------------------------------------------------ transactions
-    def begin(self) -> None:
-        self.con.execute("BEGIN TRANSACTION")
+    def _sql(self, sql: str, params: Sequence[Any] | None = None, *, stream: str, what: str):
+        """Every statement of a load goes through here. When one fails inside a transaction,
+        DuckDB aborts the transaction and every later statement only reports "Current
+        transaction is aborted"; so roll back at once and raise the first error, typed."""
+        try:
+            return self.con.execute(sql, params or [])
+        except duckdb.Error as exc:
+            self._fail(exc, stream=stream, what=what)
+
+    def _fail(self, exc: BaseException, *, stream: str, what: str):
+        if self._in_tx:
+            with suppress(duckdb.Error):  # COMMIT may already have rolled back
+                self.rollback()
+        hint = (
+            " (raise the loader's memory_limit or lower batch_bytes)"
+            if isinstance(exc, duckdb.OutOfMemoryException)
+            else ""
+        )
+        raise LoadFailed(
+            f"{self.schema}.{stream}: {what} failed with {type(exc).__name__}: {exc}{hint}; "
+            "the open batch (rows and cursor) was rolled back, earlier batches stay committed; "
+            "rerun the sync to continue from the committed cursor",
+            stream=stream,
+            first_error=exc,
+        ) from exc
+
+    @contextmanager
+    def _registered(self, name: str, table: pa.Table, *, stream: str) -> Iterator[None]:
+        """An Arrow table visible to SQL as `name`; unregistering never masks a first error."""
+        self.con.register(name, table)
+        try:
+            yield
+        except BaseException:
+            with suppress(duckdb.Error):
+                self.con.unregister(name)
+            raise
+        try:
+            self.con.unregister(name)
+        except duckdb.Error as exc:
+            self._fail(exc, stream=stream, what=f"unregister {name}")
+
+    def begin(self, stream: str = "") -> None:
+        self._sql("BEGIN TRANSACTION", stream=stream, what="BEGIN")
         self._in_tx = True
 
-    def commit(self) -> None:
-        self.con.execute("COMMIT")
+    def commit(self, stream: str = "") -> None:
+        self._sql("COMMIT", stream=stream, what="COMMIT")
         self._in_tx = False
 
     def rollback(self) -> None:
@@ -126,22 +169,21 @@ class Loader:
 
     # ------------------------------------------------------------------ rows
     def delete_all(self, stream: Stream) -> None:
-        self.con.execute(f"DELETE FROM {self.table(stream)}")
+        self._sql(f"DELETE FROM {self.table(stream)}", stream=stream.name, what="DELETE all rows")
 
     def delete_keys(self, stream: Stream, column: str, values: Sequence[str]) -> int:
         """Delete the rows whose `column` is in `values`. Returns rows deleted."""
         if not values:
             return 0
         keys = pa.table({"v": pa.array(list(values), type=pa.string())})
-        self.con.register("_keys", keys)
-        try:
+        with self._registered("_keys", keys, stream=stream.name):
             return int(
-                self.con.execute(
-                    f'DELETE FROM {self.table(stream)} WHERE "{column}" IN (SELECT v FROM _keys)'
+                self._sql(
+                    f'DELETE FROM {self.table(stream)} WHERE "{column}" IN (SELECT v FROM _keys)',
+                    stream=stream.name,
+                    what=f"DELETE by {column}",
                 ).fetchone()[0]
             )
-        finally:
-            self.con.unregister("_keys")
 
     def write_pages(self, stream: Stream, pages: Sequence[Page], *, merge: bool = True) -> int:
         """Parse, type, de-duplicate and merge a batch of pages. Returns rows written."""
@@ -157,37 +199,42 @@ class Loader:
         pk = ", ".join(f'"{k}"' for k in stream.primary_key)
         cols = ", ".join(f'"{c}"' for c in stream.column_names)
         not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in stream.primary_key)
-        con = self.con
-        con.register("stg", stg)
-        try:
+        name = stream.name
+        with self._registered("stg", stg, stream=name):
             if not merge:
                 # nothing to merge against: straight insert, duplicates removed by dedupe()
                 return int(
-                    con.execute(
+                    self._sql(
                         f"INSERT INTO {self.table(stream)} ({cols}, _raw, _extracted_at, _sync_id) "
                         f"SELECT {cols}, _raw, now(), ? FROM ({stream.rows_sql()}) "
                         f"WHERE {not_null}",
                         [self.sync_id],
+                        stream=name,
+                        what=f"INSERT of {len(pages)} pages",
                     ).fetchone()[0]
                 )
-            con.execute(
+            self._sql(
                 f"CREATE OR REPLACE TEMP TABLE _batch AS SELECT {cols}, _raw FROM "
                 f"({stream.rows_sql()}) WHERE {not_null} "
-                f"QUALIFY row_number() OVER (PARTITION BY {pk} ORDER BY seq DESC) = 1"
+                f"QUALIFY row_number() OVER (PARTITION BY {pk} ORDER BY seq DESC) = 1",
+                stream=name,
+                what=f"parsing {len(pages)} pages into _batch",
             )
-        finally:
-            con.unregister("stg")
-        con.execute(
+        self._sql(
             f"DELETE FROM {self.table(stream)} WHERE ({pk}) IN (SELECT ({pk}) FROM _batch)"
             if len(stream.primary_key) > 1
-            else f"DELETE FROM {self.table(stream)} WHERE {pk} IN (SELECT {pk} FROM _batch)"
+            else f"DELETE FROM {self.table(stream)} WHERE {pk} IN (SELECT {pk} FROM _batch)",
+            stream=name,
+            what="merge DELETE",
         )
-        n = con.execute(
+        n = self._sql(
             f"INSERT INTO {self.table(stream)} ({cols}, _raw, _extracted_at, _sync_id) "
             f"SELECT {cols}, _raw, now(), ? FROM _batch",
             [self.sync_id],
+            stream=name,
+            what="merge INSERT",
         ).fetchone()[0]
-        con.execute("DROP TABLE _batch")
+        self._sql("DROP TABLE _batch", stream=name, what="DROP _batch")
         return int(n)
 
     # ------------------------------------------------------------------ state
@@ -202,13 +249,20 @@ class Loader:
         return {k: orjson.loads(v) for k, v in rows if v is not None}
 
     def set_state(self, stream: str, cursor: Any) -> None:
-        self.con.execute(
+        self._sql(
             f"INSERT OR REPLACE INTO {self.schema}._state VALUES (?, ?, now())",
             [stream, orjson.dumps(cursor).decode()],
+            stream=stream,
+            what="writing the cursor to _state",
         )
 
     def clear_state(self, stream: str) -> None:
-        self.con.execute(f"DELETE FROM {self.schema}._state WHERE stream = ?", [stream])
+        self._sql(
+            f"DELETE FROM {self.schema}._state WHERE stream = ?",
+            [stream],
+            stream=stream,
+            what="clearing _state",
+        )
 
     # ------------------------------------------------------------------ sync log
     def log(
@@ -224,7 +278,7 @@ class Loader:
         status: str,
         error: str | None,
     ) -> None:
-        self.con.execute(
+        self._sql(
             f"INSERT INTO {self.schema}._sync_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 self.sync_id,
@@ -239,18 +293,24 @@ class Loader:
                 status,
                 error,
             ],
+            stream=stream,
+            what="writing the _sync_log row",
         )
 
     def dedupe(self, stream: Stream) -> int:
         """Keep the newest row per key (append-mode loads only). Returns rows removed."""
         pk = ", ".join(f'"{k}"' for k in stream.primary_key)
         t = self.table(stream)
-        dup = self.con.execute(f"SELECT count(*) - count(DISTINCT ({pk})) FROM {t}").fetchone()[0]
+        dup = self._sql(
+            f"SELECT count(*) - count(DISTINCT ({pk})) FROM {t}", stream=stream.name, what="dedupe"
+        ).fetchone()[0]
         if not dup:
             return 0
-        self.con.execute(
+        self._sql(
             f"DELETE FROM {t} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
             f"OVER (PARTITION BY {pk} ORDER BY _extracted_at DESC, rowid DESC) AS rn FROM {t}) "
-            "WHERE rn > 1)"
+            "WHERE rn > 1)",
+            stream=stream.name,
+            what="dedupe DELETE",
         )
         return int(dup)

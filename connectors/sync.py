@@ -14,14 +14,17 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import duckdb
+
 from connectors import hubspot, mailchimp
 from connectors.base import Checkpoint, Delete, ReadContext, Source
 from connectors.config import CONFIG_TYPES, SourceConfig, config_from_settings
-from connectors.errors import AuthError, ConfigError, ConnectorError, SyncFailed
+from connectors.errors import AuthError, ConfigError, ConnectorError, LoadFailed, SyncFailed
 from connectors.http import HttpClient
 from connectors.loader import Loader, Page, source_lock
 from connectors.streams import Stream
@@ -135,7 +138,7 @@ def run_sync(
     try:
         with source_lock(config.raw_path, source):
             check_connection(src, client)
-            loader = Loader(config.raw_path, source, sync_id)
+            loader = Loader(config.raw_path, source, sync_id, memory_limit=config.memory_limit)
             try:
                 loader.ensure_tables(src.streams)
                 ctx = ReadContext(
@@ -229,7 +232,7 @@ def _run_stream(
         """Load the batch with its newest checkpoint; the final batch stays open so the
         stream's sync-log row commits with it (one commit less per stream)."""
         if not loader._in_tx:
-            loader.begin()
+            loader.begin(stream.name)
         res.records_written += loader.write_pages(stream, batch, merge=not append)
         if final and append and not stream.replace:
             loader.dedupe(stream)
@@ -237,7 +240,7 @@ def _run_stream(
             loader.set_state(stream.name, pending[-1])
             pending.clear()
         if not stream.replace and not final:
-            loader.commit()
+            loader.commit(stream.name)
         batch.clear()
 
     def record() -> None:
@@ -258,7 +261,7 @@ def _run_stream(
 
     try:
         if stream.replace:
-            loader.begin()
+            loader.begin(stream.name)
             if not incremental:
                 loader.delete_all(stream)
         for item in _prefetch(src.readers[stream.name](ctx, state), depth=2 * batch_pages + 4):
@@ -286,10 +289,11 @@ def _run_stream(
             loader.dedupe(stream)
         res.status = "succeeded"
         record()
-        loader.commit()
+        loader.commit(stream.name)
     except Exception as exc:
         if loader._in_tx:
-            loader.rollback()
+            with suppress(duckdb.Error):
+                loader.rollback()
         res.status = "failed"
         msg = str(exc)
         if hasattr(ctx.client, "redact"):
@@ -301,7 +305,10 @@ def _run_stream(
             pass
         elif not isinstance(exc, ConnectorError | RuntimeError):
             log.debug("traceback", exc_info=True)
-        record()
+        try:
+            record()
+        except LoadFailed as log_exc:  # the stream's own error stays the one reported
+            log.error("%s.%s: could not record the failure: %s", src.name, stream.name, log_exc)
     progress.finish(src.name, res)
     log.info(
         "%s.%s %s %s: read %d, wrote %d, %d pages, %d retries, %d rows, %.1fs",

@@ -16,7 +16,8 @@ import pytest
 from connector_helpers import assert_matches_ground_truth, configs
 from pydantic import SecretStr
 
-from connectors import AuthError, SourceLocked, run_sync
+from connectors import AuthError, SourceLocked, SyncFailed, run_sync
+from connectors.errors import LoadFailed
 from connectors.loader import source_lock
 from mock_apis.testing import MockServer
 
@@ -204,3 +205,60 @@ def test_sync_killed_with_sigkill_then_rerun_ends_equal_to_ground_truth(tmp_path
         for source in ("mailchimp", "hubspot"):
             run_sync(source, config=cfgs[source])
         assert_matches_ground_truth(server, cfgs)
+
+
+def test_statement_failing_inside_a_transaction_reports_its_own_error_then_rerun_recovers(
+    mock_server, tmp_path
+):
+    """A DuckDB memory_limit too small for one members batch: the INSERT runs out of memory
+    inside the stream's transaction. The stream must fail with that first error (not the
+    "transaction is aborted" of a later statement), roll back, log it in _sync_log, leave
+    the other streams committed, and a rerun with the normal limit ends equal to the truth."""
+    tight = configs(mock_server, tmp_path, memory_limit="8MB")["mailchimp"]
+    with pytest.raises(SyncFailed) as info:
+        run_sync("mailchimp", config=tight)
+    members = info.value.result.streams["members"]
+    assert members.status == "failed"
+    assert members.error.startswith("LoadFailed: raw_mailchimp.members: INSERT")
+    assert "OutOfMemoryException" in members.error
+    assert "transaction is aborted" not in members.error.lower()
+    assert info.value.result.streams["lists"].status == "succeeded"
+
+    con = duckdb.connect(str(tight.raw_path), read_only=True)
+    try:
+        logged = con.execute(
+            "SELECT status, error FROM raw_mailchimp._sync_log WHERE stream = 'members'"
+        ).fetchall()
+        member_rows = con.execute("SELECT count(*) FROM raw_mailchimp.members").fetchone()[0]
+        member_state = con.execute(
+            "SELECT count(*) FROM raw_mailchimp._state WHERE stream = 'members'"
+        ).fetchone()[0]
+        list_rows = con.execute("SELECT count(*) FROM raw_mailchimp.lists").fetchone()[0]
+    finally:
+        con.close()
+    assert logged == [("failed", members.error)]
+    assert (member_rows, member_state) == (0, 0)  # the batch and its cursor rolled back together
+    assert list_rows > 0
+
+    cfgs = configs(mock_server, tmp_path)
+    assert run_sync("mailchimp", config=cfgs["mailchimp"]).ok
+    assert_matches_ground_truth(mock_server, cfgs, sources=("mailchimp",))
+
+
+def test_load_failed_names_the_stream_and_keeps_the_first_error(tmp_path):
+    from connectors.loader import Loader
+    from connectors.mailchimp import SOURCE
+
+    stream = next(s for s in SOURCE.streams if s.name == "members")
+    loader = Loader(tmp_path / "x.duckdb", "mailchimp", "sync-1")
+    try:
+        loader.ensure_tables(SOURCE.streams)
+        loader.begin(stream.name)
+        with pytest.raises(LoadFailed) as info:
+            loader._sql("SELECT * FROM no_such_table", stream=stream.name, what="probe")
+        assert info.value.stream == "members"
+        assert isinstance(info.value.first_error, duckdb.CatalogException)
+        assert not loader._in_tx
+        assert loader.count(stream) == 0  # the connection is usable again: rolled back
+    finally:
+        loader.close()
