@@ -459,6 +459,8 @@ class MockApp:
                 summary = self.world.advance(
                     float(data.get("days", 1)), float(data.get("change_rate", 0.01))
                 )
+                self.mailchimp.rebuild()
+                self.hubspot.rebuild()
                 return (
                     200,
                     JSON,

@@ -140,6 +140,7 @@ class HubSpotApi:
     def __init__(self, world: World) -> None:
         self.world = world
         self._memo: dict[Any, Any] = {}
+        self._builders: dict[Any, Callable[[], Any]] = {}
         self._memo_version = -1
         self.get_routes: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
             (re.compile(r"^/crm/v3/objects/(?P<kind>[^/]+)$"), self.list_objects),
@@ -183,7 +184,24 @@ class HubSpotApi:
             self._memo_version = self.world.version
         if key not in self._memo:
             self._memo[key] = build()
+            if self._eager(key):
+                self._builders[key] = build
         return self._memo[key]
+
+    @staticmethod
+    def _eager(key: tuple) -> bool:
+        """Views that do not depend on a client's cursor (searches change with every sync)."""
+        return key[0] != "search"
+
+    def rebuild(self) -> None:
+        """Rebuild every derived view used so far for the current world version, so the
+        first request after `advance` costs what any other does (a real API has no
+        rebuild step a client would wait for)."""
+        self._memo_version = self.world.version
+        self._memo = {}
+        for key, build in list(self._builders.items()):  # in first-use order: deps first
+            if key not in self._memo:
+                self._memo[key] = build()
 
     @staticmethod
     def _one(q: dict[str, list[str]]) -> dict[str, str]:
@@ -196,11 +214,15 @@ class HubSpotApi:
         limit = _int(one, "limit", 10, 1, LIST_MAX)
         archived = one.get("archived", "false").lower() == "true"
         props = _props_param(q, q.get("properties", []))
-        items = self._memoized(
-            ("list", kind, archived),
-            lambda: [o for o in self.world.objects[kind] if o.archived == archived],
+
+        def build_items() -> list:
+            return [o for o in self.world.objects[kind] if o.archived == archived]
+
+        items = self._memoized(("list", kind, archived), build_items)
+        ids = self._memoized(
+            ("ids", kind, archived),
+            lambda: [o.id for o in self._memoized(("list", kind, archived), build_items)],
         )
-        ids = self._memoized(("ids", kind, archived), lambda: [o.id for o in items])
         after = one.get("after")
         start = 0
         if after:

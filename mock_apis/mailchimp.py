@@ -162,6 +162,7 @@ class MailChimpApi:
     def __init__(self, world: World) -> None:
         self.world = world
         self._memo: dict[Any, Any] = {}
+        self._builders: dict[Any, Callable[[], Any]] = {}
         self._memo_version = -1
         self.routes: list[tuple[re.Pattern[str], Callable[..., dict]]] = [
             (re.compile(r"^/?$"), self.root),
@@ -195,7 +196,28 @@ class MailChimpApi:
             self._memo_version = self.world.version
         if key not in self._memo:
             self._memo[key] = build()
+            if self._eager(key):
+                self._builders[key] = build
         return self._memo[key]
+
+    @staticmethod
+    def _eager(key: tuple) -> bool:
+        """Views that do not depend on a client's cursor (those change with every sync)."""
+        if key[0] == "members":
+            return not any(v is not None for v in key[3])
+        if key[0] == "activity":
+            return key[2] is None
+        return True
+
+    def rebuild(self) -> None:
+        """Rebuild every derived view used so far for the current world version, so the
+        first request after `advance` costs what any other does (a real API has no
+        rebuild step a client would wait for)."""
+        self._memo_version = self.world.version
+        self._memo = {}
+        for key, build in list(self._builders.items()):  # in first-use order: deps first
+            if key not in self._memo:
+                self._memo[key] = build()
 
     # ------------------------------------------------------------------ lookups
     def _list(self, list_id: str):
