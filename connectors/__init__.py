@@ -12,7 +12,8 @@ Public API (used by the `elt` CLI and the Airflow DAG)::
 progress=None) -> SyncResult` syncs one source into `settings.raw_path(source)`
 (schema `raw_<source>`). It raises `SourceLocked` when another extract of the same
 source runs, `AuthError` (bad credentials, before anything is written) and
-`SyncFailed` (carrying `.result`) when a stream failed; all derive from
+`SyncFailed` (carrying `.result`) when a stream failed (a DuckDB statement that
+fails is `LoadFailed`, naming the stream and the first error); all derive from
 `ConnectorError`. `progress` receives start/advance/finish callbacks per stream.
 
 Design, in the order data flows (see docs/contracts.md §1-2):
@@ -46,6 +47,7 @@ from connectors.errors import (
     ConfigError,
     ConnectorError,
     HttpError,
+    LoadFailed,
     RateLimited,
     ServerError,
     SourceLocked,
@@ -61,6 +63,7 @@ __all__ = [
     "ConnectorError",
     "HttpError",
     "HubspotConfig",
+    "LoadFailed",
     "MailchimpConfig",
     "RateLimited",
     "ServerError",

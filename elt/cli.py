@@ -99,6 +99,7 @@ def airflow_cmd(
     """
     import contextlib
     import os
+    import signal
     import subprocess
 
     from elt import stages
@@ -108,10 +109,22 @@ def airflow_cmd(
         env = {**os.environ, **stages.airflow_env(settings)}
         if with_mock:
             env.update(stack.enter_context(stages.mock_apis_env(settings)))
-        try:
-            code = subprocess.run(["airflow", *ctx.args], env=env, check=False).returncode
-        except KeyboardInterrupt:
-            code = 130
+        # Airflow shuts down cleanly on SIGINT. A background job inherits SIGINT as
+        # ignored, so restore it in the child and turn our SIGINT/SIGTERM (Ctrl-C,
+        # `kill`, `docker stop`) into one SIGINT for it.
+        child = subprocess.Popen(
+            ["airflow", *ctx.args],
+            env=env,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+
+        def forward(signum: int, frame: object) -> None:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, forward)
+        code = child.wait()
     raise typer.Exit(code)
 
 

@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     )
     dbt_target: str = Field("dev", validation_alias=_env("DBT_TARGET"))
 
+    airflow_api_host: str = Field(
+        "127.0.0.1",
+        validation_alias=_env("AIRFLOW__API__HOST"),
+        description="Where `make airflow` serves the UI (0.0.0.0 only inside a container).",
+    )
+    airflow_api_port: int = Field(8080, validation_alias=_env("AIRFLOW__API__PORT"))
+
     @field_validator("mailchimp_base_url", "hubspot_base_url")
     @classmethod
     def _strip_slash(cls, v: str | None) -> str | None:

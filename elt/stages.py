@@ -213,6 +213,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__API__HOST": settings.airflow_api_host,
+        "AIRFLOW__API__PORT": str(settings.airflow_api_port),
         "ELT_DATA_DIR": str(settings.data_dir),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
