@@ -41,17 +41,8 @@
     end
 {%- endmacro %}
 
-{#- A HubSpot property as plain text. Read from the `properties` JSON (where a
-    JSON null is SQL null); falls back to the typed column, unquoting it when
-    it holds JSON text (early connector builds stored '"650"' and 'null'
-    there instead of the bare value). -#}
+{#- A HubSpot property as plain text, read from the `properties` JSON (a JSON
+    null is SQL null), else from the typed raw column of the same name. -#}
 {% macro hubspot_property(name) -%}
-    coalesce(
-        json_extract_string(properties, '$.{{ name }}'),
-        case
-            when json_type(try_cast({{ name }} as json)) = 'VARCHAR'
-                then json_extract_string(try_cast({{ name }} as json), '$')
-            when {{ name }} != 'null' then {{ name }}
-        end
-    )
+    coalesce(json_extract_string(properties, '$.{{ name }}'), {{ name }})
 {%- endmacro %}
