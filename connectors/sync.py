@@ -173,6 +173,11 @@ def _reader(loader: Loader):
 
 _DONE = object()
 
+# A first sync (empty table) commits this many bytes of page bodies at a time, not every
+# batch: commits cost more than the inserts of small batches, while an open transaction's
+# rows stay in memory, so peak RSS still does not grow with the size of a stream.
+FIRST_SYNC_COMMIT_BYTES = 32_000_000
+
 
 def _prefetch(items: Iterator[Any], depth: int) -> Iterator[Any]:
     """Run `items` in a thread, `depth` ahead; exceptions surface in the consumer."""
@@ -226,11 +231,14 @@ def _run_stream(
     pending: list[Any] = []  # newest checkpoint not yet committed
     batch_pages = ctx.config.batch_pages
     batch_bytes = 0
+    uncommitted = 0  # page bytes loaded since the last commit
     progress.start(src.name, stream.name)
 
     def flush(final: bool = False) -> None:
         """Load the batch with its newest checkpoint; the final batch stays open so the
-        stream's sync-log row commits with it (one commit less per stream)."""
+        stream's sync-log row commits with it (one commit less per stream). A first sync
+        (empty table: `append`) commits every FIRST_SYNC_COMMIT_BYTES of page bodies
+        rather than every batch: rows and cursor still commit together."""
         if not loader._in_tx:
             loader.begin(stream.name)
         res.records_written += loader.write_pages(stream, batch, merge=not append)
@@ -239,8 +247,15 @@ def _run_stream(
         if pending:
             loader.set_state(stream.name, pending[-1])
             pending.clear()
-        if not stream.replace and not final:
+        nonlocal uncommitted
+        uncommitted += batch_bytes
+        if (
+            not stream.replace
+            and not final
+            and (not append or uncommitted >= FIRST_SYNC_COMMIT_BYTES)
+        ):
             loader.commit(stream.name)
+            uncommitted = 0
         batch.clear()
 
     def record() -> None:
