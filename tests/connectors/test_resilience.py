@@ -196,7 +196,7 @@ def _killed_sync(server, raw_dir, after_s: float) -> int | None:
 @pytest.mark.parametrize("kill_after_s", [1.0, 2.5])
 def test_sync_killed_with_sigkill_then_rerun_ends_equal_to_ground_truth(tmp_path, kill_after_s):
     with MockServer(seed=9, scale=0.05) as server:
-        server.set_faults("slow", rate=1.0, ms=100)  # long enough a sync to die mid-way
+        server.set_faults("slow", rate=1.0, ms=250)  # unkilled: ~8 s, so both kills land mid-way
         rc = _killed_sync(server, tmp_path, kill_after_s)
         server.clear_faults()
         assert rc == -signal.SIGKILL, "the sync finished before it could be killed"
