@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 
 import orjson
 import pytest
@@ -142,17 +141,16 @@ def test_scale_multiplies_counts_and_overrides_win() -> None:
     assert sum(len(m) for m in world.members.values()) == 900
 
 
-def test_default_scale_generates_in_seconds_and_totals_150k_to_250k_records() -> None:
-    start = time.perf_counter()
+def test_default_scale_totals_150k_to_250k_records() -> None:
+    # Generation time is measured by bench/bench_mock_apis.py, not asserted here.
     world = World(seed=42)
-    assert time.perf_counter() - start < 10
     total = sum(len(v) for v in ground_truth(world).values())
     assert 150_000 <= total <= 250_000
 
 
 @pytest.mark.slow
-def test_ten_x_scale_generates_in_under_a_minute() -> None:
-    start = time.perf_counter()
+def test_ten_x_scale_multiplies_every_entity_count() -> None:
     world = World(seed=42, scale=10)
-    assert time.perf_counter() - start < 60
     assert len(world.objects["contacts"]) == 60_000
+    assert len(world.objects["deals"]) == 25_000
+    assert sum(len(m) for m in world.members.values()) == 90_000
