@@ -162,8 +162,34 @@ def to_rows(stream: Stream, records: list[dict[str, Any]]) -> list[dict[str, Any
     ]
 
 
-def _load_json(path: str | None) -> Any:
-    return json.loads(Path(path).read_text()) if path else None
+class BadInput(Exception):
+    """A --config/--catalog/--state file that cannot be read as JSON."""
+
+
+def _load_json(path: str | None, flag: str = "--config") -> Any:
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise BadInput(f"{flag} {path}: cannot read the file ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            f"{flag} {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+
+
+def _trace_error(message: str, failure_type: str = "config_error") -> None:
+    emit(
+        {
+            "type": "TRACE",
+            "trace": {
+                "type": "ERROR",
+                "emitted_at": time.time() * 1000,
+                "error": {"message": message, "failure_type": failure_type},
+            },
+        }
+    )
 
 
 def parse_state(raw: Any) -> dict[str, Any]:
@@ -265,7 +291,11 @@ def run(argv: list[str]) -> int:
         if not args.catalog:
             parser.error("read needs --catalog")
         return _read(
-            src, config, client, _load_json(args.catalog), parse_state(_load_json(args.state))
+            src,
+            config,
+            client,
+            _load_json(args.catalog, "--catalog"),
+            parse_state(_load_json(args.state, "--state")),
         )
     finally:
         client.close()
@@ -345,7 +375,13 @@ def _read(src, config, client, catalog: dict[str, Any], states: dict[str, Any]) 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
-    sys.exit(run(sys.argv[1:]))
+    try:
+        code = run(sys.argv[1:])
+    except BadInput as exc:  # a protocol error message, not a traceback
+        log.error(str(exc))
+        _trace_error(str(exc))
+        code = 1
+    sys.exit(code)
 
 
 if __name__ == "__main__":

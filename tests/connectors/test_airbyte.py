@@ -96,3 +96,22 @@ def test_read_emits_records_in_schema_and_resumable_per_stream_state(server, sou
     again = _run(source, "read", files={**files, "state": state_in}, tmp_path=tmp_path)
     again_records = [m for m in again if m.type == Type.RECORD]
     assert len(again_records) < len(records)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(None, "cannot read the file"), ("{not json", "not valid JSON (line 1, column 2")],
+)
+def test_unreadable_config_is_a_protocol_error_naming_the_file(tmp_path, content, expected):
+    path = tmp_path / "config.json"
+    if content is not None:
+        path.write_text(content)
+    argv = [sys.executable, "-m", "connectors.airbyte", "hubspot", "check", "--config", str(path)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=os.getcwd())
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    (line,) = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    msg = AirbyteMessage.model_validate_json(line)
+    assert msg.type == Type.TRACE
+    assert str(path) in msg.trace.error.message
+    assert expected in msg.trace.error.message
