@@ -113,6 +113,14 @@ def transform(
     A subprocess keeps dbt's global state and logging out of Airflow's worker,
     and the run_results.json it writes is the record of what passed.
     """
+    missing = [str(settings.raw_path(s)) for s in SOURCES if not settings.raw_path(s).exists()]
+    if missing:
+        return StageResult(
+            "transform (dbt build)",
+            False,
+            f"raw file(s) missing: {', '.join(missing)}; run `elt extract` first "
+            "(dbt ATTACHes them read-only)",
+        )
     env = {
         **os.environ,
         **settings.dbt_env(),

@@ -28,3 +28,13 @@ def test_each_stage_explains_itself(cmd):
     assert out.returncode == 0, out.stderr
     assert "Usage" in out.stdout
     assert "not built yet" not in out.stdout, f"`elt {cmd}` is still a placeholder"
+
+
+def test_transform_without_raw_files_says_which_file_and_what_to_run(tmp_path):
+    import os
+
+    env = {**os.environ, "ELT_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([*ELT, "transform"], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 1
+    assert str(tmp_path / "raw" / "mailchimp.duckdb") in out.stdout
+    assert "run `elt extract` first" in out.stdout
