@@ -18,6 +18,7 @@ from typing import Any
 
 from mock_apis.clock import WORLD_START, hs_time, parse_hs_time_ms
 from mock_apis.errors import ApiError
+from mock_apis.memo import MemoizedViews
 from mock_apis.world import (
     ASSOC_TYPES,
     DEFAULT_PROPS,
@@ -136,12 +137,9 @@ def _value(prop: str, raw: Any) -> Any:
     return str(raw).lower()
 
 
-class HubSpotApi:
+class HubSpotApi(MemoizedViews):
     def __init__(self, world: World) -> None:
-        self.world = world
-        self._memo: dict[Any, Any] = {}
-        self._builders: dict[Any, Callable[[], Any]] = {}
-        self._memo_version = -1
+        super().__init__(world)
         self.get_routes: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
             (re.compile(r"^/crm/v3/objects/(?P<kind>[^/]+)$"), self.list_objects),
             (re.compile(r"^/crm/v3/objects/(?P<kind>[^/]+)/(?P<oid>\d+)$"), self.get_object),
@@ -178,30 +176,9 @@ class HubSpotApi:
                 return result if isinstance(result, tuple) else (200, result)
         raise ApiError(404, "OBJECT_NOT_FOUND", f"no HubSpot endpoint for {method} {path}")
 
-    def _memoized(self, key: Any, build: Callable[[], Any]) -> Any:
-        if self._memo_version != self.world.version:
-            self._memo.clear()
-            self._memo_version = self.world.version
-        if key not in self._memo:
-            self._memo[key] = build()
-            if self._eager(key):
-                self._builders[key] = build
-        return self._memo[key]
-
-    @staticmethod
-    def _eager(key: tuple) -> bool:
+    def _eager(self, key: tuple) -> bool:
         """Views that do not depend on a client's cursor (searches change with every sync)."""
         return key[0] != "search"
-
-    def rebuild(self) -> None:
-        """Rebuild every derived view used so far for the current world version, so the
-        first request after `advance` costs what any other does (a real API has no
-        rebuild step a client would wait for)."""
-        self._memo_version = self.world.version
-        self._memo = {}
-        for key, build in list(self._builders.items()):  # in first-use order: deps first
-            if key not in self._memo:
-                self._memo[key] = build()
 
     @staticmethod
     def _one(q: dict[str, list[str]]) -> dict[str, str]:

@@ -17,6 +17,7 @@ import orjson
 
 from mock_apis.clock import mc_time, parse_time
 from mock_apis.errors import ApiError
+from mock_apis.memo import MemoizedViews
 from mock_apis.world import Campaign, Member, Send, World
 
 MAX_COUNT = 1000
@@ -156,14 +157,11 @@ def _merge(m: Member) -> dict[str, str]:
     return {"FNAME": m.first, "LNAME": m.last}
 
 
-class MailChimpApi:
+class MailChimpApi(MemoizedViews):
     """Route table + per-world-version memo of derived views (reports, activity)."""
 
     def __init__(self, world: World) -> None:
-        self.world = world
-        self._memo: dict[Any, Any] = {}
-        self._builders: dict[Any, Callable[[], Any]] = {}
-        self._memo_version = -1
+        super().__init__(world)
         self.routes: list[tuple[re.Pattern[str], Callable[..., dict]]] = [
             (re.compile(r"^/?$"), self.root),
             (re.compile(r"^/ping$"), self.ping),
@@ -190,34 +188,13 @@ class MailChimpApi:
                 return payload
         raise ApiError(404, "ResourceNotFound", f"no MailChimp endpoint at /3.0{path}")
 
-    def _memoized(self, key: Any, build: Callable[[], Any]) -> Any:
-        if self._memo_version != self.world.version:
-            self._memo.clear()
-            self._memo_version = self.world.version
-        if key not in self._memo:
-            self._memo[key] = build()
-            if self._eager(key):
-                self._builders[key] = build
-        return self._memo[key]
-
-    @staticmethod
-    def _eager(key: tuple) -> bool:
+    def _eager(self, key: tuple) -> bool:
         """Views that do not depend on a client's cursor (those change with every sync)."""
         if key[0] == "members":
             return not any(v is not None for v in key[3])
         if key[0] == "activity":
             return key[2] is None
         return True
-
-    def rebuild(self) -> None:
-        """Rebuild every derived view used so far for the current world version, so the
-        first request after `advance` costs what any other does (a real API has no
-        rebuild step a client would wait for)."""
-        self._memo_version = self.world.version
-        self._memo = {}
-        for key, build in list(self._builders.items()):  # in first-use order: deps first
-            if key not in self._memo:
-                self._memo[key] = build()
 
     # ------------------------------------------------------------------ lookups
     def _list(self, list_id: str):
