@@ -46,3 +46,22 @@
 {% macro hubspot_property(name) -%}
     coalesce(json_extract_string(properties, '$.{{ name }}'), {{ name }})
 {%- endmacro %}
+
+{#- The typeIds of a v4 association's `associationTypes` JSON array. -#}
+{% macro association_type_ids(column) -%}
+    coalesce(
+        cast(json_extract({{ column }}, '$[*].typeId') as integer[]),
+        cast([] as integer[])
+    )
+{%- endmacro %}
+
+{#- True when one of the association's types is labelled 'Primary'. -#}
+{% macro association_is_primary(column) -%}
+    coalesce(
+        list_contains(
+            cast(json_extract_string({{ column }}, '$[*].label') as varchar[]),
+            'Primary'
+        ),
+        false
+    )
+{%- endmacro %}

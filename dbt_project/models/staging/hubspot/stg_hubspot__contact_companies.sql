@@ -13,17 +13,8 @@ renamed as (
         contact_id,
         company_id,
         association_types,
-        coalesce(
-            cast(json_extract(association_types, '$[*].typeId') as integer[]),
-            cast([] as integer[])
-        ) as association_type_ids,
-        coalesce(
-            list_contains(
-                cast(json_extract_string(association_types, '$[*].label') as varchar[]),
-                'Primary'
-            ),
-            false
-        ) as is_primary,
+        {{ association_type_ids('association_types') }} as association_type_ids,
+        {{ association_is_primary('association_types') }} as is_primary,
         _extracted_at as extracted_at,
         _sync_id as sync_id
 
