@@ -4,7 +4,9 @@
 
 The mock APIs run in their own process (so they do not share our GIL). Printed:
 - full sync records/s (both sources) for: the fetch limit (one keep-alive client
-  fetching + parsing every page, no load), our connectors (fetch + DuckDB merge),
+  making every request of a full sync and parsing every body in full with orjson,
+  no load), our connectors (fetch + DuckDB merge; they slice records with msgspec
+  and leave the parsing to DuckDB),
   and dlt (bench/dlt_anchor, in bench/.venv-dlt, created with `pip install "dlt[duckdb]"`
   on first use when missing);
 - peak RSS of a full sync at each --rss-scales (child process, ru_maxrss);
@@ -28,14 +30,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import orjson
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connectors import HubspotConfig, MailchimpConfig, run_sync  # noqa: E402
+from connectors import HubspotConfig, MailchimpConfig  # noqa: E402
 from connectors.base import Page, ReadContext  # noqa: E402
-from connectors.sync import SOURCES  # noqa: E402
+from connectors.http import HttpClient  # noqa: E402
+from connectors.sync import SOURCES, run_syncs  # noqa: E402
 from elt.settings import MOCK_HUBSPOT_TOKEN, MOCK_MAILCHIMP_API_KEY  # noqa: E402
 
 DLT_PY = ROOT / "bench" / ".venv-dlt" / "bin" / "python"
@@ -88,26 +92,55 @@ def configs(base_url: str, raw_dir: Path) -> dict:
     }
 
 
-def fetch_limit(cfgs: dict) -> tuple[int, float]:
-    """Every page of every stream through one keep-alive client, parsed, not loaded."""
-    records, t0 = 0, time.perf_counter()
+def record_plan(cfgs: dict) -> tuple[dict[str, list[tuple]], int]:
+    """Run every reader (full refresh, no load) and note each request it makes and the
+    records its pages hold: the fetch limit replays exactly these requests."""
+    plan: dict[str, list[tuple]] = {}
+    records = 0
+    real = HttpClient.request
+
+    def noting(self, method, path, *, params=None, json=None, decode=None):
+        plan[source].append((method, path, dict(params) if params else None, json))
+        return real(self, method, path, params=params, json=json, decode=decode or orjson.loads)
+
+    HttpClient.request = noting
+    try:
+        for source, cfg in cfgs.items():
+            plan[source] = []
+            src = SOURCES[source]
+            client = src.make_client(cfg)
+            ctx = ReadContext(config=cfg, client=client, full_refresh=True)
+            for stream in src.streams:
+                for item in src.readers[stream.name](ctx, None):
+                    if isinstance(item, Page):
+                        records += item.records
+            client.close()
+    finally:
+        HttpClient.request = real
+    return plan, records
+
+
+def fetch_limit(cfgs: dict, plan: dict[str, list[tuple]]) -> float:
+    """The anchor: one keep-alive client (ours: session, auth, retry loop) making every
+    request of a full sync and parsing every body in full with orjson. No load."""
+    t0 = time.perf_counter()
     for source, cfg in cfgs.items():
-        src = SOURCES[source]
-        client = src.make_client(cfg)
-        ctx = ReadContext(config=cfg, client=client, full_refresh=True)
-        for stream in src.streams:
-            for item in src.readers[stream.name](ctx, None):
-                if isinstance(item, Page):
-                    records += item.records
+        client = SOURCES[source].make_client(cfg)
+        for method, path, params, body in plan[source]:
+            client.request(method, path, params=params, json=body, decode=orjson.loads)
         client.close()
-    return records, time.perf_counter() - t0
+    return time.perf_counter() - t0
 
 
 def ours(cfgs: dict) -> tuple[int, float]:
-    records, t0 = 0, time.perf_counter()
-    for source, cfg in cfgs.items():
-        records += run_sync(source, config=cfg).records_read
-    return records, time.perf_counter() - t0
+    """Both sources at once, as `elt extract` and the DAG run them."""
+    t0 = time.perf_counter()
+    out = run_syncs(list(cfgs), configs=cfgs)
+    seconds = time.perf_counter() - t0
+    for res in out.values():
+        if isinstance(res, Exception):
+            raise res
+    return sum(r.records_read for r in out.values()), seconds
 
 
 def ensure_dlt() -> str | None:
@@ -192,20 +225,18 @@ def main() -> None:
     mock = Mock(args.scale)
     try:
         cfgs = configs(mock.base_url, Path(tempfile.mkdtemp(prefix="bench-extract-")))
-        fetch_limit(cfgs)  # warm the server's caches so every contender sees the same server
+        record_plan(cfgs)  # warm the server's caches so every contender sees the same server
         for i in range(args.repeat):
             tmp = Path(tempfile.mkdtemp(prefix="bench-extract-"))
             try:
                 cfgs = configs(mock.base_url, tmp)
-                fetch_limit(cfgs)  # re-warm after the previous run's advance
-                n_f, t_f = fetch_limit(cfgs)
+                plan, n_f = record_plan(cfgs)  # also re-warms after the previous run's advance
+                t_f = fetch_limit(cfgs, plan)
                 n_o, t_o = ours(cfgs)
                 if i == 0 and not args.no_dlt:
                     dlt_result = dlt_anchor(mock.base_url, tmp)
                 mock.advance(days=1, change_rate=0.01)
-                t0 = time.perf_counter()
-                n_i = sum(run_sync(s, config=c).records_read for s, c in cfgs.items())
-                t_i = time.perf_counter() - t0
+                n_i, t_i = ours(cfgs)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             fetch_rates.append(n_f / t_f)

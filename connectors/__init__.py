@@ -52,6 +52,7 @@ from connectors.errors import (
     ServerError,
     SourceLocked,
     SyncFailed,
+    UnexpectedResponse,
 )
 from connectors.sync import SOURCES, StreamResult, SyncResult, run_sync
 
@@ -71,5 +72,6 @@ __all__ = [
     "StreamResult",
     "SyncFailed",
     "SyncResult",
+    "UnexpectedResponse",
     "run_sync",
 ]

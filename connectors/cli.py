@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from contextlib import nullcontext
 
 import typer
 
 from connectors.errors import ConnectorError, SyncFailed
-from connectors.sync import SOURCES, StreamResult, SyncResult, run_sync
+from connectors.sync import SOURCES, StreamResult, SyncResult, run_syncs
 
 log = logging.getLogger("connectors.cli")
 
@@ -119,7 +120,7 @@ def _table(results: list[SyncResult], console) -> None:
 
 def extract(
     source: str = typer.Option(
-        None, "--source", "-s", help="mailchimp or hubspot (default: both, one after the other)."
+        None, "--source", "-s", help="mailchimp or hubspot (default: both, at the same time)."
     ),
     full_refresh: bool = typer.Option(
         False, "--full-refresh", help="Ignore saved cursors and re-read every record (merged)."
@@ -150,42 +151,32 @@ def extract(
         )
     results: list[SyncResult] = []
     failed = False
+    names: dict[str, list[str] | None] = {}
     for src in sources:
-        names = None
         if wanted:
             known = {s.name for s in SOURCES[src].streams}
-            names = [n for n in wanted if n in known]
-            if not names:
+            if not [n for n in wanted if n in known]:
                 continue
-        try:
-            if tty:
-                with RichProgress(console) as progress:
-                    results.append(
-                        run_sync(
-                            src,
-                            settings=settings,
-                            full_refresh=full_refresh,
-                            streams=names,
-                            progress=progress,
-                        )
-                    )
-            else:
-                results.append(
-                    run_sync(
-                        src,
-                        settings=settings,
-                        full_refresh=full_refresh,
-                        streams=names,
-                        progress=LogProgress(),
-                    )
-                )
-        except SyncFailed as exc:
-            results.append(exc.result)  # type: ignore[arg-type]
-            typer.echo(f"extract {src} failed: {exc}", err=True)
+            names[src] = [n for n in wanted if n in known]
+        else:
+            names[src] = None
+    with RichProgress(console) if tty else nullcontext(LogProgress()) as progress:
+        outcome = run_syncs(
+            list(names), streams=names, settings=settings, full_refresh=full_refresh,
+            progress=progress,
+        )  # fmt: skip
+    for src, res in outcome.items():
+        if isinstance(res, SyncResult):
+            results.append(res)
+        elif isinstance(res, SyncFailed):
+            results.append(res.result)  # type: ignore[arg-type]
+            typer.echo(f"extract {src} failed: {res}", err=True)
             failed = True
-        except ConnectorError as exc:
-            typer.echo(f"extract {src} failed: {type(exc).__name__}: {exc}", err=True)
+        elif isinstance(res, ConnectorError):
+            typer.echo(f"extract {src} failed: {type(res).__name__}: {res}", err=True)
             failed = True
+        else:
+            raise res
     if wanted and not results and not failed:
         typer.echo(f"no stream named {wanted} in {sources}", err=True)
         raise typer.Exit(2)

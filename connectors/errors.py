@@ -32,6 +32,10 @@ class ServerError(HttpError):
     """5xx, broken connection or unparseable body that outlived every retry."""
 
 
+class UnexpectedResponse(HttpError):
+    """A 2xx body that is valid JSON but not shaped as the API documents. Not retried."""
+
+
 class ClientError(HttpError):
     """Any other 4xx: the request itself is wrong (a bug, or an API change)."""
 

@@ -3,8 +3,11 @@
 Retries cover what a flaky SaaS API does: 429 (honouring `Retry-After` when sent),
 5xx, dropped connections and truncated bodies (a page that does not parse is
 fetched again, never skipped). Backoff is exponential with full jitter. 401/403
-fail at once with `AuthError`. No message, log line or exception carries the
-credential: it lives only in the session's auth and is scrubbed from any text.
+fail at once with `AuthError`. A body is decoded inside the retry loop by the caller's
+`decode` (default: `orjson.loads`; the paginators pass a msgspec decoder that slices
+records without building Python objects), so a truncated page is always retried.
+No message, log line or exception carries the credential: it lives only in the
+session's auth and is scrubbed from any text.
 """
 
 from __future__ import annotations
@@ -18,11 +21,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from connectors.errors import AuthError, ClientError, HttpError, RateLimited, ServerError
+from connectors.errors import (
+    AuthError,
+    ClientError,
+    HttpError,
+    RateLimited,
+    ServerError,
+    UnexpectedResponse,
+)
 
 log = logging.getLogger("connectors.http")
 
@@ -34,7 +45,7 @@ USER_AGENT = "saas-elt-connectors/0.1"
 class Response:
     status: int
     body: bytes
-    data: Any  # the parsed JSON body
+    data: Any  # the decoded JSON body (a dict, or what the caller's `decode` returns)
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
@@ -83,11 +94,19 @@ class HttpClient:
         self.retries = 0
 
     # ------------------------------------------------------------------ public
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Response:
-        return self.request("GET", path, params=params)
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        decode: Callable[[bytes], Any] = orjson.loads,
+    ) -> Response:
+        return self.request("GET", path, params=params, decode=decode)
 
-    def post(self, path: str, json: Any) -> Response:
-        return self.request("POST", path, json=json)
+    def post(
+        self, path: str, json: Any, *, decode: Callable[[bytes], Any] = orjson.loads
+    ) -> Response:
+        return self.request("POST", path, json=json, decode=decode)
 
     def redact(self, text: str) -> str:
         for s in self._secrets:
@@ -105,6 +124,7 @@ class HttpClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        decode: Callable[[bytes], Any] = orjson.loads,
     ) -> Response:
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         body = orjson.dumps(json) if json is not None else None
@@ -134,8 +154,15 @@ class HttpClient:
                 status = resp.status_code
                 if status < 300:
                     try:
-                        return Response(status, content, orjson.loads(content))
-                    except orjson.JSONDecodeError:
+                        return Response(status, content, decode(content))
+                    except msgspec.ValidationError as exc:  # valid JSON, unexpected shape
+                        raise UnexpectedResponse(
+                            f"{method} {self._where(url)}: the body does not have the shape "
+                            f"this connector expects ({exc}); the API may have changed",
+                            status=status,
+                            url=url,
+                        ) from None
+                    except (orjson.JSONDecodeError, msgspec.DecodeError):
                         failure = ServerError(
                             f"{method} {self._where(url)}: body is not valid JSON "
                             f"({len(content)} bytes, truncated?)",

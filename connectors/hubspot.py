@@ -28,7 +28,12 @@ from connectors.config import HubspotConfig
 from connectors.errors import ClientError
 from connectors.http import HttpClient
 from connectors.loader import Page
-from connectors.paginators import after_pages, iso_to_ms, search_pages
+from connectors.paginators import (
+    after_pages,
+    cursor_values_ms,
+    page_decoder,
+    search_pages,
+)
 from connectors.streams import Col, Stream
 
 TS = "TIMESTAMPTZ"
@@ -143,7 +148,7 @@ SELECT p->>'id' AS pipeline_id, st->>'id' AS id, st->>'label' AS label,
   TRY_CAST(st->>'archived' AS BOOLEAN) AS archived,
   st AS _raw, seq
 FROM (SELECT seq, p, unnest(json_extract(p, '$.stages[*]')) AS st
-      FROM (SELECT seq, unnest(json_extract(body, '$.results[*]')) AS p FROM stg))
+      FROM (SELECT seq, r::JSON AS p FROM stg))
 """,
 )
 
@@ -162,7 +167,7 @@ SELECT r->'from'->>'id' AS {from_col}, t->>'toObjectId' AS {to_col},
   t->'associationTypes' AS association_types,
   json_object('from', r->'from', 'to', t) AS _raw, seq
 FROM (SELECT seq, r, unnest(json_extract(r, '$.to[*]')) AS t
-      FROM (SELECT seq, unnest(json_extract(body, '$.results[*]')) AS r FROM stg))
+      FROM (SELECT seq, r::JSON AS r FROM stg))
 """,
     )
 
@@ -197,9 +202,9 @@ def make_client(config: HubspotConfig) -> HttpClient:
     )
 
 
-def _emit(ctx: ReadContext, stream: str, records: list[dict[str, Any]]) -> None:
+def _emit(ctx: ReadContext, stream: str, page: Page) -> None:
     if ctx.on_records is not None:
-        ctx.on_records(stream, records)
+        ctx.on_records(stream, page.dicts())
 
 
 def _ms_to_iso(ms: int) -> str:
@@ -209,24 +214,29 @@ def _ms_to_iso(ms: int) -> str:
 # --------------------------------------------------------------------------- readers
 def read_owners(ctx: ReadContext, state: Any) -> Iterator[Item]:
     for archived in ("false", "true"):
-        for page, records in after_pages(
+        for page in after_pages(
             ctx.client,
             "/crm/v3/owners",
             params={"limit": ctx.config.page_size, "archived": archived},
         ):
-            _emit(ctx, "owners", records)
+            _emit(ctx, "owners", page)
             yield page
 
 
+def _pipelines_page(ctx: ReadContext) -> Page:
+    data = ctx.client.get("/crm/v3/pipelines/deals", decode=page_decoder("results").decode).data
+    return Page(data.records or [])
+
+
 def read_pipelines(ctx: ReadContext, state: Any) -> Iterator[Item]:
-    resp = ctx.client.get("/crm/v3/pipelines/deals")
-    _emit(ctx, "deal_pipelines", resp.data.get("results") or [])
-    yield Page(resp.body, len(resp.data.get("results") or []))
+    page = _pipelines_page(ctx)
+    _emit(ctx, "deal_pipelines", page)
+    yield page
 
 
 def read_stages(ctx: ReadContext, state: Any) -> Iterator[Item]:
-    resp = ctx.client.get("/crm/v3/pipelines/deals")
-    results = resp.data.get("results") or []
+    page = _pipelines_page(ctx)
+    results = page.dicts()
     if ctx.on_records is not None:
         rows = [
             {
@@ -242,7 +252,8 @@ def read_stages(ctx: ReadContext, state: Any) -> Iterator[Item]:
             for st in p.get("stages") or []
         ]
         ctx.on_records("deal_pipeline_stages", rows)
-    yield Page(resp.body, sum(len(p.get("stages") or []) for p in results))
+    page.count = sum(len(p.get("stages") or []) for p in results)
+    yield page
 
 
 def _float(v: Any) -> float | None:
@@ -277,9 +288,7 @@ def _chunks(props: list[str]) -> list[list[str]]:
     return out
 
 
-def _list_pages(
-    ctx: ReadContext, object_type: str, archived: bool
-) -> Iterator[tuple[Page, list[dict[str, Any]]]]:
+def _list_pages(ctx: ReadContext, object_type: str, archived: bool) -> Iterator[Page]:
     """List objects; when the property list is too long for one URL, read it in chunks
     (same `after` pages) and merge each record's properties."""
     import orjson
@@ -307,8 +316,7 @@ def _list_pages(
                 else:
                     merged[r["id"]]["properties"].update(r.get("properties") or {})
             nxt = ((data.get("paging") or {}).get("next") or {}).get("after")
-        records = [merged[i] for i in order]
-        yield Page(orjson.dumps({"results": records}), len(records)), records
+        yield Page([orjson.dumps(merged[i]) for i in order])
         after = nxt
         if not after:
             return
@@ -322,16 +330,13 @@ def _object_reader(object_type: str):
         saved = None if ctx.full_refresh or not state else state.get("cursor_ms")
         best = saved or 0
         if saved is None:
-            for page, records in _list_pages(ctx, object_type, archived=False):
-                for r in records:
-                    v = (r.get("properties") or {}).get(prop)
-                    if v:
-                        best = max(best, iso_to_ms(v))
-                _emit(ctx, object_type, records)
+            for page in _list_pages(ctx, object_type, archived=False):
+                best = max(best, *_own_cursor_ms(page, prop))
+                _emit(ctx, object_type, page)
                 yield page
         else:
             since = saved - int(cfg.lookback.total_seconds() * 1000)
-            for page, records, page_max in search_pages(
+            for page, page_max in search_pages(
                 ctx.client,
                 object_type,
                 cursor_property=prop,
@@ -340,19 +345,25 @@ def _object_reader(object_type: str):
                 page_size=cfg.search_page_size,
                 cap=cfg.search_cap,
             ):
-                _emit(ctx, object_type, records)
+                _emit(ctx, object_type, page)
                 yield page
                 if page_max > best:
                     best = page_max
                     yield Checkpoint({"cursor_ms": best, "cursor": _ms_to_iso(best)})
         # search never returns archived records: list them and merge them every sync
-        for page, records in _list_pages(ctx, object_type, archived=True):
-            _emit(ctx, object_type, records)
+        for page in _list_pages(ctx, object_type, archived=True):
+            _emit(ctx, object_type, page)
             yield page
         if best:
             yield Checkpoint({"cursor_ms": best, "cursor": _ms_to_iso(best)})
 
     return read
+
+
+def _own_cursor_ms(page: Page, prop: str) -> list[int]:
+    """The records' own cursor property (not `updatedAt`), epoch ms; [0] when none."""
+    values = cursor_values_ms(page.raws, prop, fallback=False)
+    return values or [0]
 
 
 def _assoc_reader(stream: Stream):
@@ -367,8 +378,11 @@ def _assoc_reader(stream: Stream):
         cfg: HubspotConfig = ctx.config
         for i in range(0, len(ids), cfg.association_batch):
             batch = ids[i : i + cfg.association_batch]
-            resp = ctx.client.post(path, {"inputs": [{"id": x} for x in batch]})
-            results = resp.data.get("results") or []
+            data = ctx.client.post(
+                path, {"inputs": [{"id": x} for x in batch]}, decode=page_decoder("results").decode
+            ).data
+            page = Page(data.records or [])
+            results = page.dicts()
             if ctx.on_records is not None:
                 cols = stream.column_names
                 ctx.on_records(
@@ -383,18 +397,19 @@ def _assoc_reader(stream: Stream):
                         for t in r.get("to") or []
                     ],
                 )
-            yield Page(resp.body, sum(len(r.get("to") or []) for r in results))
+            page.count = sum(len(r.get("to") or []) for r in results)
+            yield page
 
     def read(ctx: ReadContext, state: Any) -> Iterator[Item]:
         cfg: HubspotConfig = ctx.config
         if ctx.query is None:  # Airbyte path: no raw file, list the live ids
             ids = []
-            for _, records in after_pages(
+            for page in after_pages(
                 ctx.client,
                 f"/crm/v3/objects/{from_type}",
                 params={"limit": cfg.page_size, "archived": "false", "properties": "hs_object_id"},
             ):
-                ids.extend(r["id"] for r in records)
+                ids.extend(r["id"] for r in page.dicts())
             yield from pages(ctx, ids)
             return
         marks = {

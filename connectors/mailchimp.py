@@ -20,9 +20,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from connectors.base import Checkpoint, Item, ReadContext, Source
 from connectors.config import MailchimpConfig
 from connectors.http import HttpClient
+from connectors.loader import Page, decode_each
 from connectors.paginators import offset_pages
 from connectors.streams import Col, Stream
 
@@ -160,7 +163,8 @@ EMAIL_ACTIVITY = Stream(
     incremental=True,
     parent="reports",
     columns=_ACTIVITY_COLS,
-    description="One row per open/click/bounce; activity_id = md5(campaign|email|action|ts|url).",
+    description="One row per open/click/bounce; activity_id = md5(campaign|email|action|ts|url); "
+    '_raw = {"activity": <this action>, "email": <the API record, all its actions>}.',
     select="""
 SELECT
   md5(concat_ws('|', campaign_id, email_id, a.action, a.timestamp,
@@ -171,22 +175,18 @@ SELECT
   nullif(a.url, '') AS url,
   nullif(a.ip, '') AS ip,
   nullif(a.type, '') AS bounce_type,
-  json_merge_patch(r, json_object('activity', aj)) AS _raw,
+  ('{"activity":' || aj || ',"email":' || r || '}')::JSON AS _raw,
   seq
 FROM (
-  SELECT seq, r, campaign_id, list_id, email_id, email_address, aj,
-    json_transform(aj, '{"action": "VARCHAR", "timestamp": "VARCHAR", "url": "VARCHAR",
-                         "ip": "VARCHAR", "type": "VARCHAR"}') AS a
+  SELECT seq, r, coalesce(s.campaign_id, parent_id) AS campaign_id, s.list_id, s.email_id,
+    s.email_address, unnest(s.activity) AS a, unnest(json_extract(r, '$.activity[*]')) AS aj
   FROM (
-    SELECT seq, r,
-      coalesce(s.campaign_id, parent_id) AS campaign_id, s.list_id, s.email_id,
-      s.email_address, unnest(s.activity) AS aj
-    FROM (
-      SELECT seq, parent_id, r,
-        json_transform(r, '{"campaign_id": "VARCHAR", "list_id": "VARCHAR",
-          "email_id": "VARCHAR", "email_address": "VARCHAR", "activity": ["JSON"]}') AS s
-      FROM (SELECT seq, parent_id, unnest(json_extract(body, '$.emails[*]')) AS r FROM stg)
-    )
+    SELECT seq, parent_id, r,
+      json_transform(r, '{"campaign_id": "VARCHAR", "list_id": "VARCHAR",
+        "email_id": "VARCHAR", "email_address": "VARCHAR",
+        "activity": [{"action": "VARCHAR", "timestamp": "VARCHAR", "url": "VARCHAR",
+                      "ip": "VARCHAR", "type": "VARCHAR"}]}') AS s
+    FROM stg
   )
 )
 """,
@@ -214,19 +214,36 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
-def _emit(ctx: ReadContext, stream: str, records: list[dict[str, Any]]) -> None:
+def _emit(ctx: ReadContext, stream: str, page: Page) -> None:
     if ctx.on_records is not None:
-        ctx.on_records(stream, records)
+        ctx.on_records(stream, page.dicts())
+
+
+# what the readers look at in a record, decoded without the rest of it
+class _Changed(msgspec.Struct):
+    last_changed: Any = None
+
+
+class _Action(msgspec.Struct):
+    timestamp: Any = None
+
+
+class _Activity(msgspec.Struct):
+    activity: list[_Action] | None = None
+
+
+_CHANGED = msgspec.json.Decoder(list[_Changed])
+_ACTIVITY = msgspec.json.Decoder(list[_Activity])
 
 
 # --------------------------------------------------------------------------- readers
 def read_lists(ctx: ReadContext, state: Any) -> Iterator[Item]:
     ids: list[str] = []
-    for page, records in offset_pages(
-        ctx.client, "/lists", "lists", page_size=ctx.config.page_size
-    ):
+    for page in offset_pages(ctx.client, "/lists", "lists", page_size=ctx.config.page_size):
+        records = page.dicts()
         ids.extend(r["id"] for r in records)
-        _emit(ctx, "lists", records)
+        if ctx.on_records is not None:
+            ctx.on_records("lists", records)
         yield page
     ctx.shared["list_ids"] = ids
 
@@ -234,8 +251,8 @@ def read_lists(ctx: ReadContext, state: Any) -> Iterator[Item]:
 def _list_ids(ctx: ReadContext) -> list[str]:
     if "list_ids" not in ctx.shared:
         ids: list[str] = []
-        for _, records in offset_pages(ctx.client, "/lists", "lists", page_size=1000):
-            ids.extend(r["id"] for r in records)
+        for page in offset_pages(ctx.client, "/lists", "lists", page_size=1000):
+            ids.extend(r["id"] for r in page.dicts())
         ctx.shared["list_ids"] = ids
     return ctx.shared["list_ids"]
 
@@ -252,7 +269,7 @@ def read_members(ctx: ReadContext, state: Any) -> Iterator[Item]:
         best = cursors.get(list_id)
         ordered = True
         prev = ""
-        for page, records in offset_pages(
+        for page in offset_pages(
             ctx.client,
             f"/lists/{list_id}/members",
             "members",
@@ -260,13 +277,13 @@ def read_members(ctx: ReadContext, state: Any) -> Iterator[Item]:
             params=params,
             parent_id=list_id,
         ):
-            _emit(ctx, "members", records)
-            for r in records:
-                lc = r.get("last_changed") or ""
+            _emit(ctx, "members", page)
+            changed = [str(r.last_changed or "") for r in decode_each(page.raws, _CHANGED)]
+            for lc in changed:
                 if lc < prev:
                     ordered = False
                 prev = lc
-            page_max = max((r.get("last_changed") or "" for r in records), default="")
+            page_max = max(changed, default="")
             if page_max and (best is None or page_max > best):
                 best = page_max
             yield page
@@ -279,10 +296,8 @@ def read_members(ctx: ReadContext, state: Any) -> Iterator[Item]:
 
 
 def read_campaigns(ctx: ReadContext, state: Any) -> Iterator[Item]:
-    for page, records in offset_pages(
-        ctx.client, "/campaigns", "campaigns", page_size=ctx.config.page_size
-    ):
-        _emit(ctx, "campaigns", records)
+    for page in offset_pages(ctx.client, "/campaigns", "campaigns", page_size=ctx.config.page_size):
+        _emit(ctx, "campaigns", page)
         yield page
 
 
@@ -309,19 +324,19 @@ def _remember_reports(ctx: ReadContext, records: list[dict[str, Any]]) -> None:
 
 def read_reports(ctx: ReadContext, state: Any) -> Iterator[Item]:
     ctx.shared["reports"] = {}
-    for page, records in offset_pages(
-        ctx.client, "/reports", "reports", page_size=ctx.config.page_size
-    ):
+    for page in offset_pages(ctx.client, "/reports", "reports", page_size=ctx.config.page_size):
+        records = page.dicts()
         _remember_reports(ctx, records)
-        _emit(ctx, "reports", records)
+        if ctx.on_records is not None:
+            ctx.on_records("reports", records)
         yield page
 
 
 def _reports(ctx: ReadContext) -> dict[str, dict[str, Any]]:
     if "reports" not in ctx.shared:
         ctx.shared["reports"] = {}
-        for _, records in offset_pages(ctx.client, "/reports", "reports", page_size=1000):
-            _remember_reports(ctx, records)
+        for page in offset_pages(ctx.client, "/reports", "reports", page_size=1000):
+            _remember_reports(ctx, page.dicts())
     return ctx.shared["reports"]
 
 
@@ -350,14 +365,14 @@ def _child_reader(stream: str, path: str, key: str):
     def read(ctx: ReadContext, state: Any) -> Iterator[Item]:
         done: dict[str, Any] = dict((state or {}).get("campaigns", {}))
         for cid, rep in _campaigns_to_read(ctx, stream, done):
-            for page, records in offset_pages(
+            for page in offset_pages(
                 ctx.client,
                 path.format(cid=cid),
                 key,
                 page_size=ctx.config.page_size,
                 parent_id=cid,
             ):
-                _emit(ctx, stream, records)
+                _emit(ctx, stream, page)
                 yield page
             done[cid] = {"fp": rep["fp"][stream]}
             yield Checkpoint({"campaigns": dict(done)})
@@ -374,7 +389,7 @@ def read_email_activity(ctx: ReadContext, state: Any) -> Iterator[Item]:
         if prev and prev.get("since"):
             params["since"] = _iso(_parse(prev["since"]) - cfg.lookback)
         latest = prev.get("since", "") if prev else ""
-        for page, records in offset_pages(
+        for page in offset_pages(
             ctx.client,
             f"/reports/{cid}/email-activity",
             "emails",
@@ -382,12 +397,12 @@ def read_email_activity(ctx: ReadContext, state: Any) -> Iterator[Item]:
             params=params,
             parent_id=cid,
         ):
-            for r in records:
-                for a in r.get("activity") or ():
-                    ts = a.get("timestamp") or ""
+            for r in decode_each(page.raws, _ACTIVITY):
+                for a in r.activity or ():
+                    ts = str(a.timestamp or "")
                     if ts > latest:
                         latest = ts
-            _emit(ctx, "email_activity", records)
+            _emit(ctx, "email_activity", page)
             yield page
         done[cid] = {"fp": rep["fp"]["email_activity"], "since": latest or None}
         yield Checkpoint({"campaigns": dict(done)})

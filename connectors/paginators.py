@@ -1,18 +1,47 @@
-"""Paginators: turn one endpoint into a stream of (page body, parsed records).
+"""Paginators: turn one endpoint into a stream of pages of raw records.
 
 - MailChimp: `count` + `offset`, stopping on a short page or at `total_items`.
 - HubSpot: the `paging.next.after` cursor.
 - HubSpot search: `after` up to the 10,000-result cap, then re-anchor the filter
   on the last cursor value seen (`>=`, so ties are re-read and merged, not lost).
+
+Each body is decoded by msgspec into just the paging fields and one `Raw` slice per
+record (validated JSON, no Python objects built), inside the HTTP retry loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
+import msgspec
+
 from connectors.http import HttpClient
-from connectors.loader import Page
+from connectors.loader import Page, decode_each
+
+
+@lru_cache
+def page_decoder(key: str) -> msgspec.json.Decoder:
+    """Decodes a page body into `.records` (one `msgspec.Raw` per element of `key`),
+    `.total_items` and `.paging`; every other field is skipped."""
+    cls = msgspec.defstruct(
+        f"Page_{key}",
+        [
+            ("records", list[msgspec.Raw] | None, msgspec.field(default=None, name=key)),
+            ("total_items", Any, None),
+            ("paging", Any, None),
+        ],
+    )
+    return msgspec.json.Decoder(cls)
+
+
+def next_after(paging: Any) -> str | None:
+    if not isinstance(paging, dict):
+        return None
+    nxt = paging.get("next")
+    after = nxt.get("after") if isinstance(nxt, dict) else None
+    return str(after) if after not in (None, "") else None
 
 
 def offset_pages(
@@ -23,15 +52,18 @@ def offset_pages(
     page_size: int,
     params: dict[str, Any] | None = None,
     parent_id: str | None = None,
-) -> Iterator[tuple[Page, list[dict[str, Any]]]]:
+) -> Iterator[Page]:
+    decode = page_decoder(key).decode
     offset = 0
     while True:
-        resp = client.get(path, {**(params or {}), "count": page_size, "offset": offset})
-        records = resp.data.get(key) or []
-        yield Page(resp.body, len(records), parent_id), records
+        data = client.get(
+            path, {**(params or {}), "count": page_size, "offset": offset}, decode=decode
+        ).data
+        records = data.records or []
+        yield Page(records, parent_id)
         offset += len(records)
-        total = resp.data.get("total_items")
-        if len(records) < page_size or (total is not None and offset >= total):
+        total = data.total_items
+        if len(records) < page_size or (isinstance(total, int) and offset >= total):
             return
 
 
@@ -41,18 +73,41 @@ def after_pages(
     *,
     params: dict[str, Any] | None = None,
     key: str = "results",
-) -> Iterator[tuple[Page, list[dict[str, Any]]]]:
+) -> Iterator[Page]:
+    decode = page_decoder(key).decode
     after: str | None = None
     while True:
         query = dict(params or {})
         if after:
             query["after"] = after
-        resp = client.get(path, query)
-        records = resp.data.get(key) or []
-        yield Page(resp.body, len(records)), records
-        after = ((resp.data.get("paging") or {}).get("next") or {}).get("after")
+        data = client.get(path, query, decode=decode).data
+        yield Page(data.records or [])
+        after = next_after(data.paging)
         if not after:
             return
+
+
+@lru_cache
+def cursor_decoder(prop: str) -> msgspec.json.Decoder:
+    """Decodes records into just `properties.<prop>` and `updatedAt`."""
+    props = msgspec.defstruct(f"Props_{prop}", [(prop, Any, None)])
+    rec = msgspec.defstruct(
+        f"Cursor_{prop}",
+        [("properties", props | None, None), ("updatedAt", Any, None)],
+    )
+    return msgspec.json.Decoder(list[rec])
+
+
+def cursor_values_ms(raws: Sequence[Any], prop: str, *, fallback: bool = True) -> list[int]:
+    """Each record's cursor in epoch ms: `properties.<prop>`, else (with `fallback`)
+    `updatedAt`; 0 when neither is set."""
+    out = []
+    for r in decode_each(raws, cursor_decoder(prop)):
+        value = getattr(r.properties, prop) if r.properties else None
+        if not value and fallback:
+            value = r.updatedAt
+        out.append(iso_to_ms(value) if value else 0)
+    return out
 
 
 def search_pages(
@@ -64,10 +119,10 @@ def search_pages(
     properties: list[str],
     page_size: int,
     cap: int = 10_000,
-) -> Iterator[tuple[Page, list[dict[str, Any]], int]]:
+) -> Iterator[tuple[Page, int]]:
     """All records with `cursor_property >= since_ms`, oldest first, past the search cap.
 
-    Yields (page, records, max cursor ms on the page). Sorting ascending on the
+    Yields (page, max cursor ms on the page). Sorting ascending on the
     cursor makes every yielded page a safe checkpoint: everything older is read.
     """
     anchor = since_ms
@@ -94,12 +149,12 @@ def search_pages(
             }
             if after:
                 body["after"] = str(after)
-            resp = client.post(path, body)
-            records = resp.data.get("results") or []
-            page_max = max((_ms(r, cursor_property) for r in records), default=last_ms)
+            data = client.post(path, body, decode=page_decoder("results").decode).data
+            records = data.records or []
+            page_max = max(cursor_values_ms(records, cursor_property), default=last_ms)
             last_ms = max(last_ms, page_max)
-            yield Page(resp.body, len(records)), records, page_max
-            nxt = ((resp.data.get("paging") or {}).get("next") or {}).get("after")
+            yield Page(records), page_max
+            nxt = next_after(data.paging)
             if not nxt or not records:
                 return
             after = int(nxt)
@@ -111,11 +166,6 @@ def search_pages(
                 f"{cursor_property} = {anchor}; cannot page past the search cap"
             )
         anchor = last_ms
-
-
-def _ms(record: dict[str, Any], prop: str) -> int:
-    value = (record.get("properties") or {}).get(prop) or record.get("updatedAt")
-    return iso_to_ms(value) if value else 0
 
 
 def iso_to_ms(value: str) -> int:

@@ -1,10 +1,11 @@
 """Streams declared as data: name, primary key, cursor, typed columns and how to pull them.
 
 A stream's typed columns are (name, DuckDB type, JSON path in the API record).
-`rows_sql` turns that into one SQL SELECT the loader runs over a staging table of
-raw page bodies, so DuckDB (not Python) parses records, casts types and keeps the
-full record as `_raw`. Streams whose rows are not one-per-record (email activity,
-pipeline stages, associations) carry their own SELECT.
+`rows_sql` turns that into one SQL SELECT the loader runs over a staging table
+`stg(r, seq, parent_id)` holding each record's JSON text as the API sent it, so
+DuckDB (not Python) parses records, casts types and keeps the record as `_raw`.
+Streams whose rows are not one-per-record (email activity, pipeline stages,
+associations) carry their own SELECT.
 """
 
 from __future__ import annotations
@@ -61,11 +62,12 @@ class Stream:
         cols = ",\n  ".join(f'"{c.name}" {c.type}' for c in self.columns)
         return (
             f'CREATE TABLE IF NOT EXISTS {schema}."{self.name}" (\n  {cols},\n'
-            '  "_raw" JSON,\n  "_extracted_at" TIMESTAMPTZ,\n  "_sync_id" VARCHAR\n)'
+            '  "_raw" JSON USING COMPRESSION zstd,\n'
+            '  "_extracted_at" TIMESTAMPTZ,\n  "_sync_id" VARCHAR\n)'
         )
 
     def rows_sql(self) -> str:
-        """SELECT <typed columns>, _raw, seq FROM stg(body, seq, parent_id)."""
+        """SELECT <typed columns>, _raw, seq FROM stg(r, seq, parent_id)."""
         if self.select:
             return self.select
         shape: dict[str, Any] = {}
@@ -91,12 +93,10 @@ class Stream:
                 if c.type in ("VARCHAR", "JSON")
                 else f'TRY_CAST({ref} AS {c.type}) AS "{c.name}"'
             )
-        # the page is parsed once (split into records), each record once (typed fields)
+        # each record is parsed once, into its typed fields; `_raw` is its text as sent
         return (
             f"SELECT {', '.join(exprs)}, r AS _raw, seq FROM ("
-            f"SELECT seq, parent_id, r, json_transform(r, '{shape_sql}') AS s FROM ("
-            f"SELECT seq, parent_id, unnest(json_extract(body, '$.{self.records_key}[*]')) AS r "
-            "FROM stg))"
+            f"SELECT seq, parent_id, r, json_transform(r, '{shape_sql}') AS s FROM stg)"
         )
 
     def json_schema(self) -> dict[str, Any]:

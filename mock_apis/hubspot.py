@@ -176,6 +176,13 @@ class HubSpotApi(MemoizedViews):
                 return result if isinstance(result, tuple) else (200, result)
         raise ApiError(404, "OBJECT_NOT_FOUND", f"no HubSpot endpoint for {method} {path}")
 
+    def rebuild(self) -> None:
+        """Also build every association index (both directions), used or not: answering a
+        batch read never waits on a rebuild."""
+        super().rebuild()
+        for src, dst in ASSOC_TYPES:
+            self._assoc_index(src, dst)
+
     def _eager(self, key: tuple) -> bool:
         """Views that do not depend on a client's cursor (searches change with every sync)."""
         return key[0] != "search"
@@ -425,7 +432,7 @@ class HubSpotApi(MemoizedViews):
     # ------------------------------------------------------------------ associations v4
     def _assoc_index(self, src: str, dst: str) -> dict[int, list[dict]]:
         def build() -> dict[int, list[dict]]:
-            live = self.world.live_associations()
+            live = self._memoized(("live_associations",), self.world.live_associations)
             forward = {
                 ("contacts", "companies"): "contact_companies",
                 ("deals", "contacts"): "deal_contacts",
