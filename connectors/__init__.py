@@ -8,6 +8,10 @@ Public API (used by the `elt` CLI and the Airflow DAG)::
     result = run_sync("mailchimp", config=MailchimpConfig(api_key=..., raw_path=...))
     result.ok, result.rows_per_stream, result.streams["members"].records_read
 
+`run_syncs(sources, *, configs=None, streams=None, **run_sync_kwargs)` runs several
+sources at once (one thread each) and returns each one's `SyncResult` or the
+exception it raised; `elt extract` uses it.
+
 `run_sync(source, *, settings=None, config=None, full_refresh=False, streams=None,
 progress=None) -> SyncResult` syncs one source into `settings.raw_path(source)`
 (schema `raw_<source>`). It raises `SourceLocked` when another extract of the same
@@ -20,12 +24,18 @@ Design, in the order data flows (see docs/contracts.md §1-2):
 - `http.HttpClient`: keep-alive session, auth, timeouts, retries with exponential
   backoff + full jitter honouring `Retry-After`, typed errors, secrets redacted.
 - `paginators`: MailChimp offset/count, HubSpot `after`, HubSpot search re-anchored
-  on the cursor past the 10,000-result cap.
+  on the cursor past the 10,000-result cap. msgspec decodes each body into the
+  paging fields plus one `Raw` slice (the JSON text) per record: no Python object
+  per record; readers decode only the one field they need (a cursor) per record.
 - `mailchimp` / `hubspot`: streams declared as data (`streams.Stream`) + readers.
-- `loader.Loader`: pages stay raw bytes until DuckDB parses a batch of them in
+- `loader.Loader`: records stay JSON text until DuckDB parses a batch of them in
   one SQL statement (typed columns + `_raw`), merged on the primary key; the
   stream's cursor is written to `_state` in the same transaction; `_sync_log`
   gets one row per stream and run.
+- Lanes: a source's streams load in lanes (`Source.lanes`), each with its own
+  thread, HTTP session and DuckDB connection to the source's file, so the large
+  streams (MailChimp sent_to and email_activity) load at the same time. Within a
+  lane, a producer thread fetches while the lane's thread loads.
 - Concurrency: one DuckDB file per source, so both sources run in parallel; a
   non-blocking `flock` on `<raw_dir>/<source>.lock` refuses a second run of the
   same source, naming the lock file and the holder's pid.

@@ -50,6 +50,19 @@ class Source:
     readers: dict[str, Reader]
     make_client: Callable[[Any], HttpClient]
     check_path: str
+    # Streams that load at the same time, one lane (thread, HTTP session, DuckDB
+    # connection) each; a lane runs its streams in order. Empty: one lane, all streams.
+    # Lanes must not depend on each other's rows (a reader re-fetches the parent ids it
+    # needs when its lane did not read them).
+    lanes: tuple[tuple[str, ...], ...] = ()
+
+    def lanes_of(self, selected: list[Stream]) -> list[list[Stream]]:
+        """The selected streams split into lanes (streams in no lane form a last one)."""
+        names = {s.name for s in selected}
+        out = [[self.stream(n) for n in lane if n in names] for lane in self.lanes]
+        placed = {s.name for lane in out for s in lane}
+        out.append([s for s in selected if s.name not in placed])
+        return [lane for lane in out if lane]
 
     def stream(self, name: str) -> Stream:
         for s in self.streams:

@@ -498,4 +498,9 @@ SOURCE = Source(
     },
     make_client=make_client,
     check_path="/crm/v3/owners?limit=1",
+    # associations read the object tables: they stay in the lane that loads those
+    lanes=(
+        ("companies", "contacts", "deals", "contact_companies", "deal_contacts", "deal_companies"),
+        ("owners", "deal_pipelines", "deal_pipeline_stages"),
+    ),
 )

@@ -180,6 +180,15 @@ class Loader:
         )
         self._in_tx = False
 
+    def lane(self) -> Loader:
+        """Another loader on the same file (a DuckDB cursor: its own connection and
+        transactions), for streams loading at the same time as this loader's."""
+        other = object.__new__(Loader)
+        other.path, other.schema, other.sync_id = self.path, self.schema, self.sync_id
+        other.con = self.con.cursor()
+        other._in_tx = False
+        return other
+
     def close(self) -> None:
         if self._in_tx:
             self.rollback()

@@ -424,4 +424,9 @@ SOURCE = Source(
     },
     make_client=make_client,
     check_path="/ping",
+    # the two largest loads (sent_to, email_activity) in different lanes
+    lanes=(
+        ("lists", "members", "campaigns", "reports", "sent_to"),
+        ("email_activity", "unsubscribes"),
+    ),
 )

@@ -138,17 +138,44 @@ def run_sync(
     try:
         with source_lock(config.raw_path, source):
             check_connection(src, client)
-            loader = Loader(config.raw_path, source, sync_id, memory_limit=config.memory_limit)
+            loader = Loader(
+                config.raw_path,
+                source,
+                sync_id,
+                memory_limit=config.memory_limit,
+                threads=config.duckdb_threads,
+            )
             try:
                 loader.ensure_tables(src.streams)
-                ctx = ReadContext(
-                    config=config, client=client, full_refresh=full_refresh, query=_reader(loader)
-                )
-                for stream in selected:
-                    sr = _run_stream(loader, src, stream, ctx, progress)
-                    result.streams[stream.name] = sr
-                    if sr.status != "succeeded" and sr.error and sr.error.startswith("AuthError"):
-                        break
+                lanes = src.lanes_of(selected)
+                outcome: dict[str, StreamResult] = {}
+
+                def run_lane(streams: list[Stream], lane_client: HttpClient) -> None:
+                    lane_loader = loader if lane_client is client else loader.lane()
+                    ctx = ReadContext(
+                        config=config,
+                        client=lane_client,
+                        full_refresh=full_refresh,
+                        query=_reader(lane_loader),
+                    )
+                    try:
+                        for stream in streams:
+                            sr = _run_stream(lane_loader, src, stream, ctx, progress)
+                            outcome[stream.name] = sr
+                            if sr.error and sr.error.startswith("AuthError"):
+                                break
+                    finally:
+                        if lane_loader is not loader:
+                            lane_loader.close()
+                        if lane_client is not client:
+                            lane_client.close()
+
+                _in_threads(
+                    [(lane, client if i == 0 else src.make_client(config)) for i, lane in
+                     enumerate(lanes)],
+                    run_lane,
+                )  # fmt: skip
+                result.streams = {s.name: outcome[s.name] for s in selected if s.name in outcome}
             finally:
                 loader.close()
     finally:
@@ -158,6 +185,28 @@ def run_sync(
         failed = {k: v.error for k, v in result.streams.items() if v.status != "succeeded"}
         raise SyncFailed(f"{source} sync {sync_id} failed for {failed}", result)
     return result
+
+
+def _in_threads(jobs: list[tuple[Any, ...]], fn: Any) -> None:
+    """Run fn(*job) for each job, the first in this thread and the rest in their own;
+    re-raise the first exception once all have ended."""
+    errors: list[BaseException] = []
+
+    def guarded(*args: Any) -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=job, name="sync-lane") for job in jobs[1:]]
+    for t in threads:
+        t.start()
+    if jobs:
+        guarded(*jobs[0])
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def run_syncs(
