@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -293,7 +294,9 @@ def run_all(settings: Settings, *, via_airflow: bool, start_mock: bool) -> bool:
         else:
             stage_settings = settings.model_copy(update=_settings_overrides(env))
             if "extract" not in missing:
-                results += [extract(stage_settings, s) for s in SOURCES]
+                # both sources at once, as the DAG runs them (one raw file each)
+                with ThreadPoolExecutor(len(SOURCES), thread_name_prefix="extract") as pool:
+                    results += list(pool.map(lambda s: extract(stage_settings, s), SOURCES))
             if "transform" not in missing:
                 results.append(transform(stage_settings))
             if "check" not in missing:
