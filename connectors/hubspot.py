@@ -31,6 +31,7 @@ from connectors.loader import Page
 from connectors.paginators import (
     after_pages,
     cursor_values_ms,
+    next_after,
     page_decoder,
     search_pages,
 )
@@ -202,11 +203,6 @@ def make_client(config: HubspotConfig) -> HttpClient:
     )
 
 
-def _emit(ctx: ReadContext, stream: str, page: Page) -> None:
-    if ctx.on_records is not None:
-        ctx.on_records(stream, page.dicts())
-
-
 def _ms_to_iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
 
@@ -219,7 +215,7 @@ def read_owners(ctx: ReadContext, state: Any) -> Iterator[Item]:
             "/crm/v3/owners",
             params={"limit": ctx.config.page_size, "archived": archived},
         ):
-            _emit(ctx, "owners", page)
+            ctx.emit("owners", page)
             yield page
 
 
@@ -230,7 +226,7 @@ def _pipelines_page(ctx: ReadContext) -> Page:
 
 def read_pipelines(ctx: ReadContext, state: Any) -> Iterator[Item]:
     page = _pipelines_page(ctx)
-    _emit(ctx, "deal_pipelines", page)
+    ctx.emit("deal_pipelines", page)
     yield page
 
 
@@ -315,7 +311,7 @@ def _list_pages(ctx: ReadContext, object_type: str, archived: bool) -> Iterator[
                     order.append(r["id"])
                 else:
                     merged[r["id"]]["properties"].update(r.get("properties") or {})
-            nxt = ((data.get("paging") or {}).get("next") or {}).get("after")
+            nxt = next_after(data.get("paging"))
         yield Page([orjson.dumps(merged[i]) for i in order])
         after = nxt
         if not after:
@@ -331,8 +327,9 @@ def _object_reader(object_type: str):
         best = saved or 0
         if saved is None:
             for page in _list_pages(ctx, object_type, archived=False):
-                best = max(best, *_own_cursor_ms(page, prop))
-                _emit(ctx, object_type, page)
+                # the record's own cursor property (not `updatedAt`)
+                best = max([best, *cursor_values_ms(page.raws, prop, fallback=False)])
+                ctx.emit(object_type, page)
                 yield page
         else:
             since = saved - int(cfg.lookback.total_seconds() * 1000)
@@ -345,25 +342,19 @@ def _object_reader(object_type: str):
                 page_size=cfg.search_page_size,
                 cap=cfg.search_cap,
             ):
-                _emit(ctx, object_type, page)
+                ctx.emit(object_type, page)
                 yield page
                 if page_max > best:
                     best = page_max
                     yield Checkpoint({"cursor_ms": best, "cursor": _ms_to_iso(best)})
         # search never returns archived records: list them and merge them every sync
         for page in _list_pages(ctx, object_type, archived=True):
-            _emit(ctx, object_type, page)
+            ctx.emit(object_type, page)
             yield page
         if best:
             yield Checkpoint({"cursor_ms": best, "cursor": _ms_to_iso(best)})
 
     return read
-
-
-def _own_cursor_ms(page: Page, prop: str) -> list[int]:
-    """The records' own cursor property (not `updatedAt`), epoch ms; [0] when none."""
-    values = cursor_values_ms(page.raws, prop, fallback=False)
-    return values or [0]
 
 
 def _assoc_reader(stream: Stream):

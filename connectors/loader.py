@@ -56,7 +56,12 @@ class Page:
         return sum(map(len, self.raws))
 
     def dicts(self) -> list[Any]:
-        """The records as Python objects (small streams and the Airbyte path only)."""
+        """The records as Python objects (small streams and the Airbyte path only),
+        decoded once per page."""
+        return self._dicts
+
+    @cached_property
+    def _dicts(self) -> list[Any]:
         return decode_each(self.raws)
 
 

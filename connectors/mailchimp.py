@@ -25,7 +25,7 @@ import msgspec
 from connectors.base import Checkpoint, Item, ReadContext, Source
 from connectors.config import MailchimpConfig
 from connectors.http import HttpClient
-from connectors.loader import Page, decode_each
+from connectors.loader import decode_each
 from connectors.paginators import offset_pages
 from connectors.streams import Col, Stream
 
@@ -214,11 +214,6 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
-def _emit(ctx: ReadContext, stream: str, page: Page) -> None:
-    if ctx.on_records is not None:
-        ctx.on_records(stream, page.dicts())
-
-
 # what the readers look at in a record, decoded without the rest of it
 class _Changed(msgspec.Struct):
     last_changed: Any = None
@@ -240,10 +235,8 @@ _ACTIVITY = msgspec.json.Decoder(list[_Activity])
 def read_lists(ctx: ReadContext, state: Any) -> Iterator[Item]:
     ids: list[str] = []
     for page in offset_pages(ctx.client, "/lists", "lists", page_size=ctx.config.page_size):
-        records = page.dicts()
-        ids.extend(r["id"] for r in records)
-        if ctx.on_records is not None:
-            ctx.on_records("lists", records)
+        ids.extend(r["id"] for r in page.dicts())
+        ctx.emit("lists", page)
         yield page
     ctx.shared["list_ids"] = ids
 
@@ -277,7 +270,7 @@ def read_members(ctx: ReadContext, state: Any) -> Iterator[Item]:
             params=params,
             parent_id=list_id,
         ):
-            _emit(ctx, "members", page)
+            ctx.emit("members", page)
             changed = [str(r.last_changed or "") for r in decode_each(page.raws, _CHANGED)]
             for lc in changed:
                 if lc < prev:
@@ -297,7 +290,7 @@ def read_members(ctx: ReadContext, state: Any) -> Iterator[Item]:
 
 def read_campaigns(ctx: ReadContext, state: Any) -> Iterator[Item]:
     for page in offset_pages(ctx.client, "/campaigns", "campaigns", page_size=ctx.config.page_size):
-        _emit(ctx, "campaigns", page)
+        ctx.emit("campaigns", page)
         yield page
 
 
@@ -325,10 +318,8 @@ def _remember_reports(ctx: ReadContext, records: list[dict[str, Any]]) -> None:
 def read_reports(ctx: ReadContext, state: Any) -> Iterator[Item]:
     ctx.shared["reports"] = {}
     for page in offset_pages(ctx.client, "/reports", "reports", page_size=ctx.config.page_size):
-        records = page.dicts()
-        _remember_reports(ctx, records)
-        if ctx.on_records is not None:
-            ctx.on_records("reports", records)
+        _remember_reports(ctx, page.dicts())
+        ctx.emit("reports", page)
         yield page
 
 
@@ -372,7 +363,7 @@ def _child_reader(stream: str, path: str, key: str):
                 page_size=ctx.config.page_size,
                 parent_id=cid,
             ):
-                _emit(ctx, stream, page)
+                ctx.emit(stream, page)
                 yield page
             done[cid] = {"fp": rep["fp"][stream]}
             yield Checkpoint({"campaigns": dict(done)})
@@ -402,7 +393,7 @@ def read_email_activity(ctx: ReadContext, state: Any) -> Iterator[Item]:
                     ts = str(a.timestamp or "")
                     if ts > latest:
                         latest = ts
-            _emit(ctx, "email_activity", page)
+            ctx.emit("email_activity", page)
             yield page
         done[cid] = {"fp": rep["fp"]["email_activity"], "since": latest or None}
         yield Checkpoint({"campaigns": dict(done)})

@@ -150,8 +150,10 @@ def run_sync(
                 lanes = src.lanes_of(selected)
                 outcome: dict[str, StreamResult] = {}
 
-                def run_lane(streams: list[Stream], lane_client: HttpClient) -> None:
-                    lane_loader = loader if lane_client is client else loader.lane()
+                def run_lane(streams: list[Stream], own: bool) -> None:
+                    """`own`: a lane of its own (HTTP session, DuckDB connection)."""
+                    lane_client = src.make_client(config) if own else client
+                    lane_loader = loader.lane() if own else loader
                     ctx = ReadContext(
                         config=config,
                         client=lane_client,
@@ -165,16 +167,11 @@ def run_sync(
                             if sr.error and sr.error.startswith("AuthError"):
                                 break
                     finally:
-                        if lane_loader is not loader:
+                        if own:
                             lane_loader.close()
-                        if lane_client is not client:
                             lane_client.close()
 
-                _in_threads(
-                    [(lane, client if i == 0 else src.make_client(config)) for i, lane in
-                     enumerate(lanes)],
-                    run_lane,
-                )  # fmt: skip
+                _in_threads([(lane, i > 0) for i, lane in enumerate(lanes)], run_lane)
                 result.streams = {s.name: outcome[s.name] for s in selected if s.name in outcome}
             finally:
                 loader.close()
@@ -198,7 +195,7 @@ def _in_threads(jobs: list[tuple[Any, ...]], fn: Any) -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=guarded, args=job, name="sync-lane") for job in jobs[1:]]
+    threads = [threading.Thread(target=guarded, args=job) for job in jobs[1:]]
     for t in threads:
         t.start()
     if jobs:
@@ -234,11 +231,7 @@ def run_syncs(
         except Exception as exc:  # handed back to the caller, per source
             out[source] = exc
 
-    threads = [threading.Thread(target=one, args=(s,), name=f"sync-{s}") for s in sources]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _in_threads([(s,) for s in sources], one)
     return {s: out[s] for s in sources}
 
 
