@@ -161,8 +161,11 @@ def run_sync(
                         query=_reader(lane_loader),
                     )
                     try:
+                        snap = lane_loader.snapshot(streams)
                         for stream in streams:
-                            sr = _run_stream(lane_loader, src, stream, ctx, progress)
+                            sr = _run_stream(
+                                lane_loader, src, stream, ctx, progress, snap[stream.name]
+                            )
                             outcome[stream.name] = sr
                             if sr.error and sr.error.startswith("AuthError"):
                                 break
@@ -290,9 +293,17 @@ def _prefetch(items: Iterator[Any], depth: int) -> Iterator[Any]:
 
 
 def _run_stream(
-    loader: Loader, src: Source, stream: Stream, ctx: ReadContext, progress: Progress
+    loader: Loader,
+    src: Source,
+    stream: Stream,
+    ctx: ReadContext,
+    progress: Progress,
+    snapshot: tuple[Any, int],
 ) -> StreamResult:
-    state = None if ctx.full_refresh else loader.get_state(stream.name)
+    """`snapshot`: the stream's saved cursor and row count when its lane started
+    (`Loader.snapshot`); only this stream writes its table and its cursor."""
+    saved, rows_before = snapshot
+    state = None if ctx.full_refresh else saved
     # a replace stream with state (associations) re-reads only what changed since then
     incremental = state is not None and (stream.incremental or stream.replace)
     mode = "incremental" if incremental else ("replace" if stream.replace else "full_refresh")
@@ -301,7 +312,7 @@ def _run_stream(
     t0 = time.monotonic()
     retries0 = ctx.client.retries
     # nothing to merge against: an empty table, or a replace stream replacing everything
-    append = loader.count(stream) == 0 or (stream.replace and not incremental)
+    append = rows_before == 0 or (stream.replace and not incremental)
     batch: list[Page] = []
     pending: list[Any] = []  # newest checkpoint not yet committed
     batch_pages = ctx.config.batch_pages
