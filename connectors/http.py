@@ -86,7 +86,10 @@ class HttpClient:
         # proxies / CA bundle from the environment, resolved once per client: requests
         # otherwise re-reads them (and netrc) on every call, a visible share of a page's cost
         env = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
-        self._send_kwargs = {"proxies": env["proxies"], "verify": env["verify"]}
+        verify = env["verify"]
+        if not self.base_url.startswith("https:"):
+            verify = True  # no TLS: skip the CA bundle (requests stats its path on every call)
+        self._send_kwargs = {"proxies": env["proxies"], "verify": verify}
         if env.get("cert"):
             self._send_kwargs["cert"] = env["cert"]
         self.session.trust_env = False

@@ -272,10 +272,11 @@ def read_members(ctx: ReadContext, state: Any) -> Iterator[Item]:
         ):
             ctx.emit("members", page)
             changed = [str(r.last_changed or "") for r in decode_each(page.raws, _CHANGED)]
-            for lc in changed:
-                if lc < prev:
+            # still ascending (across pages too)? compared in C, not record by record
+            if changed:
+                if ordered and (changed[0] < prev or changed != sorted(changed)):
                     ordered = False
-                prev = lc
+                prev = changed[-1]
             page_max = max(changed, default="")
             if page_max and (best is None or page_max > best):
                 best = page_max
@@ -388,11 +389,12 @@ def read_email_activity(ctx: ReadContext, state: Any) -> Iterator[Item]:
             params=params,
             parent_id=cid,
         ):
-            for r in decode_each(page.raws, _ACTIVITY):
-                for a in r.activity or ():
-                    ts = str(a.timestamp or "")
-                    if ts > latest:
-                        latest = ts
+            stamps = [
+                str(a.timestamp or "")
+                for r in decode_each(page.raws, _ACTIVITY)
+                for a in r.activity or ()
+            ]
+            latest = max(latest, max(stamps, default=""))
             ctx.emit("email_activity", page)
             yield page
         done[cid] = {"fp": rep["fp"]["email_activity"], "since": latest or None}

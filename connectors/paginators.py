@@ -98,16 +98,30 @@ def cursor_decoder(prop: str) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(list[rec])
 
 
-def cursor_values_ms(raws: Sequence[Any], prop: str, *, fallback: bool = True) -> list[int]:
-    """Each record's cursor in epoch ms: `properties.<prop>`, else (with `fallback`)
-    `updatedAt`; 0 when neither is set."""
-    out = []
+def cursor_max_ms(raws: Sequence[Any], prop: str, *, fallback: bool = True) -> int | None:
+    """The newest record cursor on a page in epoch ms (None for an empty page): each
+    record's `properties.<prop>`, else (with `fallback`) `updatedAt`; 0 when neither is set.
+
+    Timestamps in HubSpot's own shape (`2024-03-01T12:34:56.789Z`) order as text, so only
+    their maximum is parsed (parsing each costs ~2 us: a tenth of a full sync's Python
+    time); any other shape is parsed on its own."""
+    if not raws:
+        return None
+    best = 0
+    canonical: list[str] = []
     for r in decode_each(raws, cursor_decoder(prop)):
         value = getattr(r.properties, prop) if r.properties else None
         if not value and fallback:
             value = r.updatedAt
-        out.append(iso_to_ms(value) if value else 0)
-    return out
+        if not value:
+            continue
+        if isinstance(value, str) and len(value) == 24 and value[10] == "T" and value[-1] == "Z":
+            canonical.append(value)
+        else:
+            best = max(best, iso_to_ms(value))
+    if canonical:
+        best = max(best, iso_to_ms(max(canonical)))
+    return best
 
 
 def search_pages(
@@ -151,7 +165,8 @@ def search_pages(
                 body["after"] = str(after)
             data = client.post(path, body, decode=page_decoder("results").decode).data
             records = data.records or []
-            page_max = max(cursor_values_ms(records, cursor_property), default=last_ms)
+            page_max = cursor_max_ms(records, cursor_property)
+            page_max = last_ms if page_max is None else page_max
             last_ms = max(last_ms, page_max)
             yield Page(records), page_max
             nxt = next_after(data.paging)
