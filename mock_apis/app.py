@@ -14,6 +14,7 @@ is emptied whenever the world changes (`advance`).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
 import logging
 import random
@@ -547,14 +548,23 @@ async def _send(send: Any, resp: Response) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+_UNFREEZE_AT_EXIT: list[bool] = []
+
+
 def _settle_heap() -> None:
     """Collect once, then exempt the world and its views from the cyclic GC (`gc.freeze`).
     They are millions of long-lived objects: otherwise a full collection, started by
     whatever request happens to allocate next, stalls every client for ~0.2 s at scale 1
-    (a real API has no such pause). Unfrozen first, so what an advance replaced is freed."""
+    (a real API has no such pause; run in-process, the connectors' own collections would
+    scan the world too). Unfrozen first, so what an advance replaced is freed; unfrozen
+    at exit, so the interpreter's last collection still frees everything (extension
+    modules such as duckdb otherwise report leaked objects)."""
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    if not _UNFREEZE_AT_EXIT:
+        atexit.register(gc.unfreeze)
+        _UNFREEZE_AT_EXIT.append(True)
 
 
 def create_app(
