@@ -48,7 +48,7 @@ class _Base(BaseModel):
         "load shares them with the HTTP fetch and the other source's load.",
     )
     memory_limit: str = Field(
-        "256MB",
+        "160MB",
         description="DuckDB's memory_limit for the load (spills to <raw file>.tmp beyond it). "
         "A statement that still needs more fails the stream with LoadFailed (OutOfMemory).",
     )

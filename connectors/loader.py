@@ -157,7 +157,7 @@ class Loader:
         source: str,
         sync_id: str,
         *,
-        memory_limit: str = "256MB",
+        memory_limit: str = "160MB",
         threads: int = 1,
     ):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -254,7 +254,11 @@ _DONE = object()
 # A first sync (empty table) commits this many bytes of page bodies at a time, not every
 # batch: commits cost more than the inserts of small batches, while an open transaction's
 # rows stay in memory, so peak RSS still does not grow with the size of a stream.
-FIRST_SYNC_COMMIT_BYTES = 32_000_000
+# Measured at scale 10 (peak RSS, full sync): 32 MB with a 256 MB memory_limit 574-586 MB
+# in 9.8-10 s; 24 MB with 160 MB 467-485 MB in 11.6-12.4 s; 16 MB with 160 MB 458-462 MB
+# in 14-15 s (each commit rewrites the table's partly filled last row group). Scale 1 is
+# not measurably slower with any of them.
+FIRST_SYNC_COMMIT_BYTES = 24_000_000
 
 
 def _prefetch(items: Iterator[Any], depth: int) -> Iterator[Any]:
