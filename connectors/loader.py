@@ -394,6 +394,13 @@ class Loader:
                 what=what,
             )
 
+    def restore_state(self, stream: str, cursor: Any) -> None:
+        """Set the cursor to `cursor` (None: no cursor) in a transaction of its own."""
+        if cursor is None:
+            self.clear_state(stream)
+        else:
+            self.set_state(stream, cursor)
+
     def clear_state(self, stream: str) -> None:
         self._sql(
             f"DELETE FROM {self.schema}._state WHERE stream = ?",
