@@ -20,7 +20,6 @@ Incremental rules:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -383,14 +382,10 @@ def _assoc_reader(stream: Stream):
                 path, {"inputs": [{"id": x} for x in batch]}, decode=page_decoder("results").decode
             ).data
             page = Page(data.records or [])
-            if ctx.on_records is None:
-                with suppress(msgspec.ValidationError):  # odd shapes: counted from dicts below
-                    # count the `to` entries without building a dict per association
-                    page.count = sum(len(r.to or ()) for r in decode_each(page.raws, _ASSOC_TO))
-                if page.count is not None:
-                    yield page
-                    continue
-            results = page.dicts()
+            try:  # count the `to` entries without building a dict per association
+                page.count = sum(len(r.to or ()) for r in decode_each(page.raws, _ASSOC_TO))
+            except msgspec.ValidationError:  # an odd shape: count from the records themselves
+                page.count = sum(len(r.get("to") or []) for r in page.dicts())
             if ctx.on_records is not None:
                 cols = stream.column_names
                 ctx.on_records(
@@ -401,11 +396,10 @@ def _assoc_reader(stream: Stream):
                             cols[1]: str(t.get("toObjectId")),
                             "association_types": t.get("associationTypes"),
                         }
-                        for r in results
+                        for r in page.dicts()
                         for t in r.get("to") or []
                     ],
                 )
-            page.count = sum(len(r.get("to") or []) for r in results)
             yield page
 
     def read(ctx: ReadContext, state: Any) -> Iterator[Item]:

@@ -351,12 +351,6 @@ class Loader:
         return int(n)
 
     # ------------------------------------------------------------------ state
-    def get_state(self, stream: str) -> Any:
-        row = self.con.execute(
-            f"SELECT cursor FROM {self.schema}._state WHERE stream = ?", [stream]
-        ).fetchone()
-        return orjson.loads(row[0]) if row and row[0] is not None else None
-
     def all_state(self) -> dict[str, Any]:
         rows = self.con.execute(f"SELECT stream, cursor FROM {self.schema}._state").fetchall()
         return {k: orjson.loads(v) for k, v in rows if v is not None}

@@ -548,9 +548,6 @@ async def _send(send: Any, resp: Response) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-_UNFREEZE_AT_EXIT: list[bool] = []
-
-
 def _settle_heap() -> None:
     """Collect once, then exempt the world and its views from the cyclic GC (`gc.freeze`).
     They are millions of long-lived objects: otherwise a full collection, started by
@@ -562,9 +559,9 @@ def _settle_heap() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
-    if not _UNFREEZE_AT_EXIT:
-        atexit.register(gc.unfreeze)
-        _UNFREEZE_AT_EXIT.append(True)
+
+
+atexit.register(gc.unfreeze)  # harmless when nothing is frozen
 
 
 def create_app(
