@@ -380,7 +380,8 @@ def read_email_activity(ctx: ReadContext, state: Any) -> Iterator[Item]:
         params: dict[str, Any] = {}
         if prev and prev.get("since"):
             params["since"] = _iso(_parse(prev["since"]) - cfg.lookback)
-        latest = prev.get("since", "") if prev else ""
+        # `since` is null for a campaign read before its first action
+        latest = (prev.get("since") if prev else None) or ""
         for page in offset_pages(
             ctx.client,
             f"/reports/{cid}/email-activity",

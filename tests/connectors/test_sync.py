@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 from connector_helpers import assert_matches_ground_truth, configs
 
@@ -157,3 +159,32 @@ def test_full_refresh_replaces_associations_whole(mock_server, tmp_path):
     again = run_sync("hubspot", config=cfgs["hubspot"], full_refresh=True)
     assert again.streams["contact_companies"].mode == "replace"
     assert_matches_ground_truth(mock_server, cfgs, sources=("hubspot",))
+
+
+def test_campaign_read_before_its_first_email_activity_is_read_again(mock_server, tmp_path):
+    """A campaign sent moments before a sync has no email activity yet, so its saved
+    `since` is null; once its counters move it is re-read. That re-read once crashed
+    comparing the null with a timestamp (seen in a loop of short advances)."""
+    cfgs = configs(mock_server, tmp_path)
+    run_sync("mailchimp", config=cfgs["mailchimp"])
+    path = cfgs["mailchimp"].raw_path
+    con = duckdb.connect(str(path))
+    try:
+        (cursor,) = con.execute(
+            "SELECT cursor FROM raw_mailchimp._state WHERE stream = 'email_activity'"
+        ).fetchone()
+        state = json.loads(cursor)
+        cid = next(iter(state["campaigns"]))
+        # as saved after a read that found no activity, with counters that moved since
+        state["campaigns"][cid] = {"fp": "counters before the first open", "since": None}
+        con.execute(
+            "UPDATE raw_mailchimp._state SET cursor = ? WHERE stream = 'email_activity'",
+            [json.dumps(state)],
+        )
+        con.execute("DELETE FROM raw_mailchimp.email_activity WHERE campaign_id = ?", [cid])
+    finally:
+        con.close()
+    result = run_sync("mailchimp", config=cfgs["mailchimp"], streams=["email_activity"])
+    assert result.streams["email_activity"].records_read > 0
+    assert_matches_ground_truth(mock_server, cfgs, sources=("mailchimp",))
+    assert json.loads(_state(path, "mailchimp")["email_activity"])["campaigns"][cid]["since"]
