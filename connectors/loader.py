@@ -174,12 +174,7 @@ class Loader:
         )
         # DDL only for what is missing: each statement, even a no-op one, costs a
         # millisecond or so, a visible share of a small incremental sync
-        self._tables = {
-            name
-            for (name,) in self.con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [self.schema]
-            ).fetchall()
-        }
+        self._tables = self._existing(["_state", "_sync_log"])
         if not self._tables:
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
         if "_state" not in self._tables:
@@ -212,7 +207,26 @@ class Loader:
         self.con.close()
 
     # ------------------------------------------------------------------ tables
+    def _existing(self, names: Sequence[str]) -> set[str]:
+        """Which of the tables `names` exist in the schema. A statement naming them all
+        costs ~1 ms; listing the catalog (`duckdb_tables()`) costs ~10 ms in a freshly
+        opened instance, so the catalog is listed only when the probe fails."""
+        probe = " UNION ALL ".join(f'(SELECT 1 FROM {self.schema}."{n}" LIMIT 0)' for n in names)
+        try:
+            self.con.execute(probe).fetchall()
+            return set(names)
+        except duckdb.CatalogException:
+            return {
+                name
+                for (name,) in self.con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [self.schema]
+                ).fetchall()
+            } & set(names)
+
     def ensure_tables(self, streams: Sequence[Stream]) -> None:
+        missing = [s.name for s in streams if s.name not in self._tables]
+        if missing:
+            self._tables |= self._existing(missing)
         for s in streams:
             if s.name not in self._tables:
                 self.con.execute(s.ddl(self.schema))

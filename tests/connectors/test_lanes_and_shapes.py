@@ -69,3 +69,29 @@ def test_email_activity_raw_holds_the_action_and_the_api_record_it_came_from(moc
     finally:
         con.close()
     assert rows > 0 and bad == 0
+
+
+def test_a_raw_table_missing_from_an_existing_file_is_created_and_filled(mock_server, tmp_path):
+    """A file written by an older version lacks a newer stream's table: the loader's cheap
+    existence probe fails, it lists the catalog instead and creates only what is missing."""
+    cfgs = configs(mock_server, tmp_path)
+    run_syncs(["mailchimp"], configs=cfgs)
+    path = cfgs["mailchimp"].raw_path
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("DROP TABLE raw_mailchimp.unsubscribes")
+        con.execute("DELETE FROM raw_mailchimp._state WHERE stream = 'unsubscribes'")
+        members_before = con.execute("SELECT count(*) FROM raw_mailchimp.members").fetchone()
+    finally:
+        con.close()
+    out = run_syncs(["mailchimp"], configs=cfgs)
+    assert isinstance(out["mailchimp"], SyncResult), out["mailchimp"]
+    assert out["mailchimp"].streams["unsubscribes"].mode == "full_refresh"
+    assert out["mailchimp"].streams["members"].mode == "incremental"
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        members_after = con.execute("SELECT count(*) FROM raw_mailchimp.members").fetchone()
+        assert members_after == members_before
+    finally:
+        con.close()
+    assert_matches_ground_truth(mock_server, cfgs, sources=("mailchimp",))
