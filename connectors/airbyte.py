@@ -301,19 +301,6 @@ def run(argv: list[str]) -> int:
         client.close()
 
 
-def _trace_error(message: str) -> None:
-    emit(
-        {
-            "type": "TRACE",
-            "trace": {
-                "type": "ERROR",
-                "emitted_at": time.time() * 1000,
-                "error": {"message": message, "failure_type": "config_error"},
-            },
-        }
-    )
-
-
 def _read(src, config, client, catalog: dict[str, Any], states: dict[str, Any]) -> int:
     configured = {}
     for cs in catalog.get("streams") or []:
