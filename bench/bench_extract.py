@@ -11,7 +11,8 @@ The mock APIs run in their own process (so they do not share our GIL). Printed:
   on first use when missing);
 - peak RSS of a full sync at each --rss-scales (child process, ru_maxrss), and in the
   same child an incremental sync after a ~1% advance, against that full sync's time;
-- incremental sync time after a ~1% advance, against the full sync's time (--scale).
+- incremental sync time after a ~1% advance, against the full sync's time (--scale),
+  and a rerun right after it (nothing new: the fixed cost every sync pays).
 Fetch limit, full and incremental run --repeat times (fresh raw files each time);
 the best run counts and the spread is printed. A final table checks the targets.
 The load average is printed: on a busy machine the numbers mean little.
@@ -228,6 +229,7 @@ def main() -> None:
     fetch_rates: list[float] = []
     full_rates: list[float] = []
     incr_ratios: list[float] = []
+    rerun_ratios: list[float] = []  # a sync right after the incremental: nothing new
     paired: list[float] = []  # ours / fetch limit within each run (measured back to back)
     n_f = n_o = n_i = 0
     dlt_result: tuple[int, float] | str = "skipped (--no-dlt)"
@@ -246,26 +248,31 @@ def main() -> None:
                     dlt_result = dlt_anchor(mock.base_url, tmp)
                 mock.advance(days=1, change_rate=0.01)
                 n_i, t_i = ours(cfgs)
+                _, t_r = ours(cfgs)  # nothing new since: the fixed cost of a sync
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             fetch_rates.append(n_f / t_f)
             full_rates.append(n_o / t_o)
             incr_ratios.append(t_i / t_o)
+            rerun_ratios.append(t_r / t_o)
             paired.append((n_o / t_o) / (n_f / t_f))
             print(f"run {i + 1}: fetch limit {n_f / t_f:,.0f} rec/s, ours {n_o:,} rec in "
                   f"{t_o:.2f}s = {n_o / t_o:,.0f} rec/s, incremental {n_i:,} rec in {t_i:.2f}s "
-                  f"({100 * t_i / t_o:.1f}% of full); {_load()}", flush=True)  # fmt: skip
+                  f"({100 * t_i / t_o:.1f}% of full), rerun with nothing new {t_r:.2f}s "
+                  f"({100 * t_r / t_o:.1f}%); {_load()}", flush=True)  # fmt: skip
     finally:
         mock.stop()
     fetch_rates.sort(reverse=True)
     full_rates.sort(reverse=True)
     incr_ratios.sort()
+    rerun_ratios.sort()
     print(f"\nscale {args.scale}: full sync of both sources ({n_o:,} records), records/s")
     print(f"  fetch limit (1 keep-alive client, parse only): {_spread(fetch_rates)}")
     print(f"  ours: full sync -> DuckDB:                     {_spread(full_rates)}")
     print(f"  ours / fetch limit, run by run:                "
           f"{', '.join(f'{r:.0%}' for r in paired)}")  # fmt: skip
     print(f"  ours: incremental/full time:                   {_spread(incr_ratios, '{:.1%}')}")
+    print(f"  ours: rerun with nothing new / full time:      {_spread(rerun_ratios, '{:.1%}')}")
     if isinstance(dlt_result, tuple):
         dlt_rate = dlt_result[0] / dlt_result[1]
         print(f"  dlt: merge into DuckDB: {dlt_result[0]:,} records in {dlt_result[1]:.1f}s")
