@@ -9,8 +9,13 @@ at scale 0.3 did not hit it; `test_sync.py` has a deterministic test for it)."""
 
 from __future__ import annotations
 
+import random
+import signal
+
 import pytest
 from connector_helpers import assert_matches_ground_truth, configs
+from test_resilience import FAULTS as RESILIENCE_FAULTS
+from test_resilience import _killed_sync
 
 from connectors import run_sync
 from mock_apis.testing import MockServer
@@ -32,14 +37,8 @@ def test_short_advances_keep_every_stream_equal_to_ground_truth(tmp_path):
             assert_matches_ground_truth(server, cfgs)
 
 
-FAULTS = [
-    ("429_retry_after", {"retry_after": 0.05}),
-    ("429", {}),
-    ("500", {}),
-    ("503", {}),
-    ("truncated_json", {}),
-    ("drop_connection", {}),
-]
+# the fault kinds test_resilience.py checks on a first sync, except "slow" (no retry)
+FAULTS = [f for f in RESILIENCE_FAULTS if f[0] != "slow"]
 
 
 @pytest.mark.slow
@@ -63,11 +62,6 @@ def test_incremental_syncs_under_injected_faults_stay_equal_to_ground_truth(tmp_
 def test_incremental_syncs_killed_at_random_moments_then_rerun_stay_equal_to_truth(tmp_path):
     """SIGKILL lands mid-way through incremental syncs (test_resilience.py kills a first
     sync): after each advance, one or two killed attempts, then a clean run."""
-    import random
-    import signal
-
-    from test_resilience import _killed_sync
-
     rng = random.Random(33)
     with MockServer(seed=33, scale=0.1) as server:
         cfgs = configs(server, tmp_path)
