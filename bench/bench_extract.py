@@ -14,7 +14,10 @@ The mock APIs run in their own process (so they do not share our GIL). Printed:
 - peak RSS of a full sync at each --rss-scales (child process, ru_maxrss), and in the
   same child an incremental sync after a ~1% advance, against that full sync's time;
 - incremental sync time after a ~1% advance, against the full sync's time (--scale),
-  and a rerun right after it (nothing new: the fixed cost every sync pays).
+  and a rerun right after it (nothing new: the fixed cost every sync pays); for
+  information, the incremental's own requests replayed by the fetch-limit client (its
+  HTTP and parsing alone, no load; the server's caches are warm then, as for the fetch
+  limit).
 Fetch limit, full and incremental run --repeat times (fresh raw files each time);
 the best run counts and the spread is printed. A final table checks the targets.
 The load average is printed: on a busy machine the numbers mean little.
@@ -32,6 +35,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -96,21 +101,34 @@ def configs(base_url: str, raw_dir: Path) -> dict:
     }
 
 
-def record_plan(cfgs: dict) -> tuple[dict[str, list[tuple]], int]:
-    """Run every reader (full refresh, no load) and note each request it makes and the
-    records its pages hold: the fetch limit replays exactly these requests."""
-    plan: dict[str, list[tuple]] = {}
-    records = 0
+@contextmanager
+def noting_requests(cfgs: dict) -> Iterator[dict[str, list[tuple]]]:
+    """Note each request any of our clients makes meanwhile (from any thread), per source."""
+    plan: dict[str, list[tuple]] = {s: [] for s in cfgs}
+    by_url = {}
+    for source, cfg in cfgs.items():
+        client = SOURCES[source].make_client(cfg)
+        by_url[client.base_url] = source
+        client.close()
     real = HttpClient.request
 
     def noting(self, method, path, *, params=None, json=None, decode=None):
-        plan[source].append((method, path, dict(params) if params else None, json))
+        plan[by_url[self.base_url]].append((method, path, dict(params) if params else None, json))
         return real(self, method, path, params=params, json=json, decode=decode or orjson.loads)
 
     HttpClient.request = noting
     try:
+        yield plan
+    finally:
+        HttpClient.request = real
+
+
+def record_plan(cfgs: dict) -> tuple[dict[str, list[tuple]], int]:
+    """Run every reader (full refresh, no load) and note each request it makes and the
+    records its pages hold: the fetch limit replays exactly these requests."""
+    records = 0
+    with noting_requests(cfgs) as plan:
         for source, cfg in cfgs.items():
-            plan[source] = []
             src = SOURCES[source]
             client = src.make_client(cfg)
             ctx = ReadContext(config=cfg, client=client, full_refresh=True)
@@ -119,14 +137,13 @@ def record_plan(cfgs: dict) -> tuple[dict[str, list[tuple]], int]:
                     if isinstance(item, Page):
                         records += item.records
             client.close()
-    finally:
-        HttpClient.request = real
     return plan, records
 
 
 def fetch_limit(cfgs: dict, plan: dict[str, list[tuple]]) -> float:
     """The anchor: one keep-alive client (ours: session, auth, retry loop) making every
-    request of a full sync and parsing every body in full with orjson. No load."""
+    request of `plan` (a full sync's, or any sync's) and parsing every body in full with
+    orjson. No load."""
     t0 = time.perf_counter()
     for source, cfg in cfgs.items():
         client = SOURCES[source].make_client(cfg)
@@ -256,6 +273,7 @@ def main() -> None:
     full_rates: list[float] = []
     incr_ratios: list[float] = []
     rerun_ratios: list[float] = []  # a sync right after the incremental: nothing new
+    http_ratios: list[float] = []  # the incremental's requests alone (fetch limit client)
     paired: list[float] = []  # ours / fetch limit within each run (measured back to back)
     n_f = n_o = n_i = 0
     dlt_result: tuple[int, float] | str = "skipped (--no-dlt)"
@@ -274,8 +292,11 @@ def main() -> None:
                 if i == 0 and not args.no_dlt:
                     dlt_result = dlt_anchor(mock.base_url, tmp)
                 mock.advance(days=1, change_rate=0.01)
-                n_i, t_i = ours(cfgs)
+                with noting_requests(cfgs) as incr_plan:
+                    n_i, t_i = ours(cfgs)
                 _, t_r = ours(cfgs)  # nothing new since: the fixed cost of a sync
+                # the incremental's own requests, fetched and parsed without load
+                t_h = fetch_limit(cfgs, incr_plan)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             fetch_rates.append(n_f / t_f)
@@ -283,12 +304,14 @@ def main() -> None:
             full_rates.append(n_o / t_o)
             incr_ratios.append(t_i / t_o)
             rerun_ratios.append(t_r / t_o)
+            http_ratios.append(t_h / t_o)
             paired.append((n_o / t_o) / (n_f / t_f))
             print(f"run {i + 1}: fetch limit {n_f / t_f:,.0f} rec/s (stock client "
                   f"{n_f / t_s:,.0f}), ours {n_o:,} rec in "
                   f"{t_o:.2f}s = {n_o / t_o:,.0f} rec/s, incremental {n_i:,} rec in {t_i:.2f}s "
                   f"({100 * t_i / t_o:.1f}% of full), rerun with nothing new {t_r:.2f}s "
-                  f"({100 * t_r / t_o:.1f}%); {_load()}", flush=True)  # fmt: skip
+                  f"({100 * t_r / t_o:.1f}%); the incremental's requests alone {t_h:.2f}s "
+                  f"({100 * t_h / t_o:.1f}%); {_load()}", flush=True)  # fmt: skip
     finally:
         mock.stop()
     fetch_rates.sort(reverse=True)
@@ -296,6 +319,7 @@ def main() -> None:
     full_rates.sort(reverse=True)
     incr_ratios.sort()
     rerun_ratios.sort()
+    http_ratios.sort()
     print(f"\nscale {args.scale}: full sync of both sources ({n_o:,} records), records/s")
     print(f"  fetch limit (1 keep-alive client, parse only): {_spread(fetch_rates)}")
     print(f"  (info) stock client, requests + json:          {_spread(stock_rates)}")
@@ -304,6 +328,7 @@ def main() -> None:
           f"{', '.join(f'{r:.0%}' for r in paired)}")  # fmt: skip
     print(f"  ours: incremental/full time:                   {_spread(incr_ratios, '{:.1%}')}")
     print(f"  ours: rerun with nothing new / full time:      {_spread(rerun_ratios, '{:.1%}')}")
+    print(f"  (info) the incremental's requests alone / full: {_spread(http_ratios, '{:.1%}')}")
     if isinstance(dlt_result, tuple):
         dlt_rate = dlt_result[0] / dlt_result[1]
         print(f"  dlt: merge into DuckDB: {dlt_result[0]:,} records in {dlt_result[1]:.1f}s")
