@@ -39,7 +39,8 @@ _COMMON = {
         "type": "string",
         "format": "date-time",
         "title": "Start date",
-        "description": "Earliest record a first sync reads (ISO-8601).",
+        "description": "Earliest email activity a first sync reads (ISO-8601); "
+        "entities are read whole whatever their last-changed date.",
         "default": "2020-01-01T00:00:00Z",
     },
 }

@@ -22,7 +22,9 @@ class _Base(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     start_date: datetime = Field(
-        DEFAULT_START, description="Earliest record a first sync asks for."
+        DEFAULT_START,
+        description="Earliest event (email activity) a first sync reads; entities (members, "
+        "contacts, companies, deals, ...) are read whole whatever their last-changed date.",
     )
     raw_path: Path | None = Field(None, description="The source's DuckDB file (loader only).")
     http_timeout_s: float = Field(30.0, gt=0)
@@ -34,12 +36,22 @@ class _Base(BaseModel):
         description="Incremental reads start this long before the saved cursor (>= + merge), "
         "so ties and records changed while the previous sync ran are never missed.",
     )
-    batch_pages: int = Field(25, ge=1, description="Pages loaded per DuckDB statement, at most.")
+    batch_pages: int = Field(25, ge=1, description="Pages merged as one batch, at most.")
     batch_bytes: int = Field(
         4_000_000,
         ge=1,
-        description="A batch is loaded once its page bodies reach this many bytes, so the "
-        "memory one statement needs stays the same whatever the size of a stream.",
+        description="A batch is merged once its page bodies reach this many bytes.",
+    )
+    statement_bytes: int = Field(
+        1_000_000,
+        ge=1,
+        description="JSON bytes DuckDB parses in one statement: the memory a load needs grows "
+        "with it (~25-50x), whatever the record or page size.",
+    )
+    prefetch_bytes: int = Field(
+        16_000_000,
+        ge=1,
+        description="Page bytes the fetch thread may hold ahead of the load.",
     )
     duckdb_threads: int = Field(
         1,
@@ -108,6 +120,17 @@ class HubspotConfig(_Base):
     search_page_size: int = Field(200, ge=1, le=200)
     search_cap: int = Field(10_000, ge=1, description="Results one search query can page through.")
     association_batch: int = Field(1000, ge=1, le=1000)
+    object_batch: int = Field(100, ge=1, le=100, description="Ids per objects batch read.")
+    requests_per_10s: int = Field(
+        100,
+        ge=0,
+        description="Client-side budget: requests in any 10 s, shared by every stream of the "
+        "app (HubSpot allows private apps 100 per 10 s on Free/Starter, 190 on Professional/"
+        "Enterprise). 0: no budget (a local mock, or a raised limit).",
+    )
+    search_requests_per_s: int = Field(
+        4, ge=0, description="Search requests per second (HubSpot allows 5). 0: no budget."
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -122,6 +145,8 @@ class HubspotConfig(_Base):
             start_date=settings.start_date,
             page_size=settings.hubspot_page_size,
             search_page_size=settings.hubspot_search_page_size,
+            requests_per_10s=settings.hubspot_requests_per_10s,
+            search_requests_per_s=settings.hubspot_search_requests_per_s,
             raw_path=settings.raw_path("hubspot"),
             http_timeout_s=settings.http_timeout_s,
             http_max_retries=settings.http_max_retries,

@@ -17,7 +17,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,41 @@ log = logging.getLogger("connectors.http")
 
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 USER_AGENT = "saas-elt-connectors/0.1"
+
+
+class RequestBudget:
+    """At most `limit` requests in any `window_s` seconds, shared by every client holding it
+    (HubSpot counts requests per app, across threads and sessions): a request waits for room
+    instead of earning a 429. `waited_s` adds up the waits."""
+
+    def __init__(
+        self,
+        limit: int,
+        window_s: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if limit < 1 or window_s <= 0:
+            raise ValueError(f"a request budget needs limit >= 1 and window_s > 0, got {limit}")
+        self.limit, self.window_s = limit, window_s
+        self._clock, self._sleep = clock, sleep
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+        self.waited_s = 0.0
+
+    def take(self) -> None:
+        with self._lock:  # waiting under the lock keeps the waiters in order
+            now = self._clock()
+            while self._sent and self._sent[0] <= now - self.window_s:
+                self._sent.popleft()
+            if len(self._sent) >= self.limit:
+                wait = self._sent[0] + self.window_s - now
+                self._sleep(wait)
+                self.waited_s += wait
+                now = self._clock()
+                self._sent.popleft()
+            self._sent.append(now)
 
 
 @dataclass
@@ -66,8 +102,10 @@ class HttpClient:
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        budgets: Callable[[str, str], Sequence[RequestBudget]] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._budgets = budgets  # (method, path) -> the budgets a request spends
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.backoff_base_s = backoff_base_s
@@ -108,9 +146,14 @@ class HttpClient:
         return self.request("GET", path, params=params, decode=decode)
 
     def post(
-        self, path: str, json: Any, *, decode: Callable[[bytes], Any] = orjson.loads
+        self,
+        path: str,
+        json: Any,
+        *,
+        params: Mapping[str, Any] | None = None,
+        decode: Callable[[bytes], Any] = orjson.loads,
     ) -> Response:
-        return self.request("POST", path, json=json, decode=decode)
+        return self.request("POST", path, params=params, json=json, decode=decode)
 
     def redact(self, text: str) -> str:
         for s in self._secrets:
@@ -133,9 +176,12 @@ class HttpClient:
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         body = orjson.dumps(json) if json is not None else None
         headers = {"Content-Type": "application/json"} if body is not None else None
+        budgets = self._budgets(method, path) if self._budgets else ()
         attempt = 0
         while True:
             attempt += 1
+            for budget in budgets:
+                budget.take()
             with self._lock:
                 self.requests += 1
             retry_after: float | None = None

@@ -19,6 +19,8 @@ Incremental rules:
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -28,12 +30,11 @@ import msgspec
 from connectors.base import Checkpoint, Delete, Item, ReadContext, Source
 from connectors.config import HubspotConfig
 from connectors.errors import ClientError
-from connectors.http import HttpClient
+from connectors.http import HttpClient, RequestBudget
 from connectors.loader import Page, decode_each
 from connectors.paginators import (
     after_pages,
     cursor_max_ms,
-    next_after,
     page_decoder,
     search_pages,
 )
@@ -194,7 +195,35 @@ STREAMS = [
 ]
 
 
+# one budget per app (base URL + token + limits), shared by every lane's client
+_BUDGETS: dict[tuple[str, str, int, int], tuple[RequestBudget | None, RequestBudget | None]] = {}
+_BUDGETS_LOCK = threading.Lock()
+
+
+def request_budgets(config: HubspotConfig) -> tuple[RequestBudget | None, RequestBudget | None]:
+    """The app's (every request, search requests) budgets; None where the config sets 0."""
+    token = hashlib.sha256(config.access_token.get_secret_value().encode()).hexdigest()
+    key = (config.base_url, token, config.requests_per_10s, config.search_requests_per_s)
+    with _BUDGETS_LOCK:
+        if key not in _BUDGETS:
+            _BUDGETS[key] = (
+                RequestBudget(config.requests_per_10s, 10.0) if config.requests_per_10s else None,
+                RequestBudget(config.search_requests_per_s, 1.0)
+                if config.search_requests_per_s
+                else None,
+            )
+        return _BUDGETS[key]
+
+
 def make_client(config: HubspotConfig) -> HttpClient:
+    every, search = request_budgets(config)
+
+    def budgets(method: str, path: str) -> list[RequestBudget]:
+        spent = [every] if every else []
+        if search and path.endswith("/search"):
+            spent.append(search)
+        return spent
+
     return HttpClient(
         config.base_url,
         bearer=config.access_token.get_secret_value(),
@@ -202,6 +231,7 @@ def make_client(config: HubspotConfig) -> HttpClient:
         max_retries=config.http_max_retries,
         backoff_base_s=config.backoff_base_s,
         backoff_max_s=config.backoff_max_s,
+        budgets=budgets,
     )
 
 
@@ -274,50 +304,42 @@ def _properties(ctx: ReadContext, object_type: str) -> list[str]:
     return ctx.shared[key]
 
 
-def _chunks(props: list[str]) -> list[list[str]]:
-    out: list[list[str]] = [[]]
-    size = 0
-    for p in props:
-        if out[-1] and size + len(p) + 1 > MAX_PROPERTIES_CHARS:
-            out.append([])
-            size = 0
-        out[-1].append(p)
-        size += len(p) + 1
-    return out
+class _Id(msgspec.Struct):
+    id: str
+
+
+_IDS = msgspec.json.Decoder(list[_Id])
 
 
 def _list_pages(ctx: ReadContext, object_type: str, archived: bool) -> Iterator[Page]:
-    """List objects; when the property list is too long for one URL, read it in chunks
-    (same `after` pages) and merge each record's properties."""
-    import orjson
-
-    chunks = _chunks(_properties(ctx, object_type))
-    base = {"limit": ctx.config.page_size, "archived": str(archived).lower()}
+    """Every live (or archived) record with every property. When the property names fit a
+    short URL, one list request per page; otherwise (real portals define hundreds) the list
+    names only the ids and a POST batch read fetches each page's records with all their
+    properties: no URL grows with the property list, whatever the server's limit, and each
+    record comes whole from one response."""
+    cfg: HubspotConfig = ctx.config
+    props = _properties(ctx, object_type)
     path = f"/crm/v3/objects/{object_type}"
-    if len(chunks) == 1:
-        yield from after_pages(ctx.client, path, params={**base, "properties": ",".join(chunks[0])})
+    flag = str(archived).lower()
+    if len(",".join(props)) <= MAX_PROPERTIES_CHARS:
+        params = {"limit": cfg.page_size, "archived": flag, "properties": ",".join(props)}
+        yield from after_pages(ctx.client, path, params=params)
         return
-    after: str | None = None
-    while True:
-        merged: dict[str, dict[str, Any]] = {}
-        order: list[str] = []
-        nxt = None
-        for chunk in chunks:
-            q = {**base, "properties": ",".join(chunk)}
-            if after:
-                q["after"] = after
-            data = ctx.client.get(path, q).data
-            for r in data.get("results") or []:
-                if r["id"] not in merged:
-                    merged[r["id"]] = r
-                    order.append(r["id"])
-                else:
-                    merged[r["id"]]["properties"].update(r.get("properties") or {})
-            nxt = next_after(data.get("paging"))
-        yield Page([orjson.dumps(merged[i]) for i in order])
-        after = nxt
-        if not after:
-            return
+    params = {"limit": cfg.page_size, "archived": flag, "properties": "hs_object_id"}
+    decode = page_decoder("results").decode
+    for listed in after_pages(ctx.client, path, params=params):
+        ids = [r.id for r in decode_each(listed.raws, _IDS)]
+        for i in range(0, len(ids), cfg.object_batch):
+            body = {
+                "inputs": [{"id": x} for x in ids[i : i + cfg.object_batch]],
+                "properties": props,
+            }
+            data = ctx.client.post(
+                f"{path}/batch/read", body, params={"archived": flag}, decode=decode
+            )
+            # ids gone since the list (archived or deleted meanwhile) are left out: an
+            # archived one is read by the archived listing
+            yield Page(data.data.records or [])
 
 
 def _object_reader(object_type: str):

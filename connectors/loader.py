@@ -106,10 +106,11 @@ def _int64_array(values: Iterable[int]) -> pa.Array:
     return pa.Array.from_buffers(pa.int64(), len(buf), [None, pa.py_buffer(buf)])
 
 
-def _staging(pages: Sequence[Page]) -> pa.Table:
-    """The batch as `stg(r, seq, parent_id)`: one row per record, its JSON text as sent.
-    Built from buffers (a join and a length per record, in C); `parent_id` is dictionary
-    encoded, one entry per page, so a page's records cost nothing in Python."""
+def _staging(pages: Sequence[Page], seq0: int = 0) -> pa.Table:
+    """The records as `stg(r, seq, parent_id)`: one row per record, its JSON text as sent,
+    `seq` its position in the batch from `seq0`. Built from buffers (a join and a length
+    per record, in C); `parent_id` is dictionary encoded, one entry per page, so a page's
+    records cost nothing in Python."""
     raws = [r for p in pages for r in p.raws]
     indices = array("i")
     for i, p in enumerate(pages):
@@ -119,9 +120,31 @@ def _staging(pages: Sequence[Page]) -> pa.Table:
         _str_array([p.parent_id for p in pages]),
     )
     return pa.Table.from_arrays(
-        [_utf8_array(raws), _int64_array(range(len(raws))), parent],
+        [_utf8_array(raws), _int64_array(range(seq0, seq0 + len(raws))), parent],
         names=["r", "seq", "parent_id"],
     )
+
+
+def split_by_bytes(pages: Sequence[Page], limit: int) -> list[list[Page]]:
+    """The pages' records in groups of at most `limit` bytes of JSON text (a record larger
+    than `limit` is a group of its own), pages split at record boundaries. DuckDB's memory
+    for parsing a statement's records grows with their bytes (~25-50x), so a statement's
+    bytes, not its page count, is what bounds the memory a load needs."""
+    groups: list[list[Page]] = [[]]
+    size = 0
+    for page in pages:
+        start = 0
+        for i, raw in enumerate(page.raws):
+            n = len(raw)
+            if size and size + n > limit:
+                if i > start:
+                    groups[-1].append(Page(page.raws[start:i], page.parent_id))
+                groups.append([])
+                size, start = 0, i
+            size += n
+        if start < len(page.raws):
+            groups[-1].append(Page(page.raws[start:], page.parent_id))
+    return [g for g in groups if g]
 
 
 @contextmanager
@@ -146,6 +169,14 @@ def source_lock(raw_path: Path, source: str) -> Iterator[Path]:
         os.close(fd)  # closing releases the flock
 
 
+def _with_offsets(groups: list[list[Page]]) -> Iterator[tuple[list[Page], int]]:
+    """Each group with the batch position (`seq`) of its first record."""
+    seq0 = 0
+    for group in groups:
+        yield group, seq0
+        seq0 += sum(len(p.raws) for p in group)
+
+
 # A commit bigger than this is checkpointed into the file directly, skipping the WAL.
 CHECKPOINT_THRESHOLD = "1MB"
 
@@ -159,9 +190,11 @@ class Loader:
         *,
         memory_limit: str = "160MB",
         threads: int = 1,
+        statement_bytes: int = 1_000_000,
     ):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.statement_bytes = statement_bytes
         self.schema = f"raw_{source}"
         self.sync_id = sync_id
         self.con = duckdb.connect(
@@ -197,6 +230,7 @@ class Loader:
         other = object.__new__(Loader)
         other.path, other.schema, other.sync_id = self.path, self.schema, self.sync_id
         other.con = self.con.cursor()
+        other.statement_bytes = self.statement_bytes
         other._tables = self._tables
         other._in_tx = False
         return other
@@ -257,11 +291,11 @@ class Loader:
         if self._in_tx:
             with suppress(duckdb.Error):  # COMMIT may already have rolled back
                 self.rollback()
-        hint = (
-            " (raise the loader's memory_limit or lower batch_bytes)"
-            if isinstance(exc, duckdb.OutOfMemoryException)
-            else ""
-        )
+        hint = ""
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            hint = " (raise the loader's memory_limit or lower statement_bytes)"
+        elif isinstance(exc, duckdb.ConstraintException) and "NOT NULL" in str(exc):
+            hint = " (the API sent a record without its primary key; nothing of it was loaded)"
         raise LoadFailed(
             f"{self.schema}.{stream}: {what} failed with {type(exc).__name__}: {exc}{hint}; "
             "the open batch (rows and cursor) was rolled back, earlier batches stay committed; "
@@ -319,50 +353,61 @@ class Loader:
 
     def write_pages(self, stream: Stream, pages: Sequence[Page], *, merge: bool = True) -> int:
         """Parse, type, de-duplicate and merge a batch of pages. Returns rows written.
-        Within the batch the last copy of a key wins (`seq` is the record's position)."""
+        Within the batch the last copy of a key wins (`seq` is the record's position).
+        Records are parsed `statement_bytes` at a time (`split_by_bytes`); a record
+        without its primary key fails the stream (the key columns are NOT NULL)."""
         if not pages:
             return 0
-        stg = _staging(pages)
-        pk = ", ".join(f'"{k}"' for k in stream.primary_key)
         cols = ", ".join(f'"{c}"' for c in stream.column_names)
-        not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in stream.primary_key)
-        name = stream.name
-        with self._registered("stg", stg, stream=name):
-            if not merge:
-                # nothing to merge against: straight insert, duplicates removed by dedupe()
-                return int(
-                    self._sql(
-                        f"INSERT INTO {self.table(stream)} ({cols}, _raw, _extracted_at, _sync_id) "
-                        f"SELECT {cols}, _raw, now(), ? FROM ({stream.rows_sql()}) "
-                        f"WHERE {not_null}",
-                        [self.sync_id],
-                        stream=name,
-                        what=f"INSERT of {len(pages)} pages",
-                    ).fetchone()[0]
+        table, name = self.table(stream), stream.name
+        groups = split_by_bytes(pages, self.statement_bytes)
+        if not merge:
+            # nothing to merge against: straight inserts, duplicates removed by dedupe()
+            return sum(
+                self._parse_into(
+                    stream,
+                    group,
+                    seq0,
+                    f"INSERT INTO {table} ({cols}, _raw, _extracted_at, _sync_id) "
+                    f"SELECT {cols}, _raw, now(), ? FROM ({stream.rows_sql()})",
+                    [self.sync_id],
                 )
-            self._sql(
-                f"CREATE OR REPLACE TEMP TABLE _batch AS SELECT {cols}, _raw FROM "
-                f"({stream.rows_sql()}) WHERE {not_null} "
-                f"QUALIFY row_number() OVER (PARTITION BY {pk} ORDER BY seq DESC) = 1",
-                stream=name,
-                what=f"parsing {len(pages)} pages into _batch",
+                for group, seq0 in _with_offsets(groups)
             )
+        for i, (group, seq0) in enumerate(_with_offsets(groups)):
+            target = "CREATE OR REPLACE TEMP TABLE _batch AS" if i == 0 else "INSERT INTO _batch"
+            self._parse_into(
+                stream, group, seq0, f"{target} SELECT {cols}, _raw, seq FROM ({stream.rows_sql()})"
+            )
+        pk = ", ".join(f'"{k}"' for k in stream.primary_key)
         self._sql(
-            f"DELETE FROM {self.table(stream)} WHERE ({pk}) IN (SELECT ({pk}) FROM _batch)"
+            f"DELETE FROM {table} WHERE ({pk}) IN (SELECT ({pk}) FROM _batch)"
             if len(stream.primary_key) > 1
-            else f"DELETE FROM {self.table(stream)} WHERE {pk} IN (SELECT {pk} FROM _batch)",
+            else f"DELETE FROM {table} WHERE {pk} IN (SELECT {pk} FROM _batch)",
             stream=name,
             what="merge DELETE",
         )
         n = self._sql(
-            f"INSERT INTO {self.table(stream)} ({cols}, _raw, _extracted_at, _sync_id) "
-            f"SELECT {cols}, _raw, now(), ? FROM _batch",
+            f"INSERT INTO {table} ({cols}, _raw, _extracted_at, _sync_id) "
+            f"SELECT {cols}, _raw, now(), ? FROM _batch "
+            f"QUALIFY row_number() OVER (PARTITION BY {pk} ORDER BY seq DESC) = 1",
             [self.sync_id],
             stream=name,
             what="merge INSERT",
         ).fetchone()[0]
         self._sql("DROP TABLE _batch", stream=name, what="DROP _batch")
         return int(n)
+
+    def _parse_into(
+        self, stream: Stream, pages: list[Page], seq0: int, sql: str, params: list | None = None
+    ) -> int:
+        """Run `sql` (which reads `stg`) over these pages' records; returns its row count."""
+        records = sum(len(p.raws) for p in pages)
+        with self._registered("stg", _staging(pages, seq0), stream=stream.name):
+            row = self._sql(
+                sql, params, stream=stream.name, what=f"parsing {records} records"
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     # ------------------------------------------------------------------ state
     def all_state(self) -> dict[str, Any]:

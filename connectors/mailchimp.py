@@ -255,10 +255,10 @@ def read_members(ctx: ReadContext, state: Any) -> Iterator[Item]:
     cursors: dict[str, str] = {} if ctx.full_refresh else dict((state or {}).get("lists", {}))
     for list_id in _list_ids(ctx):
         params: dict[str, Any] = {"sort_field": "last_changed", "sort_dir": "ASC"}
+        # a first sync reads every member, however long ago it last changed: start_date
+        # bounds event streams only (docs/contracts.md §2)
         if list_id in cursors:
             params["since_last_changed"] = _iso(_parse(cursors[list_id]) - cfg.lookback)
-        elif cfg.start_date:
-            params["since_last_changed"] = _iso(cfg.start_date)
         best = cursors.get(list_id)
         ordered = True
         prev = ""
@@ -380,6 +380,8 @@ def read_email_activity(ctx: ReadContext, state: Any) -> Iterator[Item]:
         params: dict[str, Any] = {}
         if prev and prev.get("since"):
             params["since"] = _iso(_parse(prev["since"]) - cfg.lookback)
+        elif cfg.start_date:
+            params["since"] = _iso(cfg.start_date)  # an event stream: start_date bounds it
         # `since` is null for a campaign read before its first action
         latest = (prev.get("since") if prev else None) or ""
         for page in offset_pages(

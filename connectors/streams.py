@@ -59,7 +59,10 @@ class Stream:
         return [c.name for c in self.columns]
 
     def ddl(self, schema: str) -> str:
-        cols = ",\n  ".join(f'"{c.name}" {c.type}' for c in self.columns)
+        cols = ",\n  ".join(
+            f'"{c.name}" {c.type}' + (" NOT NULL" if c.name in self.primary_key else "")
+            for c in self.columns
+        )
         return (
             f'CREATE TABLE IF NOT EXISTS {schema}."{self.name}" (\n  {cols},\n'
             '  "_raw" JSON USING COMPRESSION zstd,\n'

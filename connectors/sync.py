@@ -144,6 +144,7 @@ def run_sync(
                 sync_id,
                 memory_limit=config.memory_limit,
                 threads=config.duckdb_threads,
+                statement_bytes=config.statement_bytes,
             )
             try:
                 loader.ensure_tables(src.streams)
@@ -261,14 +262,23 @@ _DONE = object()
 FIRST_SYNC_COMMIT_BYTES = 24_000_000
 
 
-def _prefetch(items: Iterator[Any], depth: int) -> Iterator[Any]:
-    """Run `items` in a thread, `depth` ahead; exceptions surface in the consumer."""
+def _prefetch(items: Iterator[Any], depth: int, max_bytes: int) -> Iterator[Any]:
+    """Run `items` in a thread, at most `depth` items and `max_bytes` page bytes ahead
+    (at least one item); exceptions surface in the consumer."""
     q: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
+    room = threading.Condition()
+    ahead = 0  # page bytes produced and not yet taken by the consumer
 
     def produce() -> None:
+        nonlocal ahead
         try:
             for item in items:
+                n = item.nbytes if isinstance(item, Page) else 0
+                with room:
+                    while ahead and ahead + n > max_bytes and not stop.is_set():
+                        room.wait(0.2)
+                    ahead += n
                 while not stop.is_set():
                     try:
                         q.put(item, timeout=0.2)
@@ -290,6 +300,10 @@ def _prefetch(items: Iterator[Any], depth: int) -> Iterator[Any]:
                 return
             if isinstance(item, BaseException):
                 raise item
+            if isinstance(item, Page):
+                with room:
+                    ahead -= item.nbytes
+                    room.notify()
             yield item
     finally:
         stop.set()
@@ -374,7 +388,8 @@ def _run_stream(
             loader.begin(stream.name)
             if not incremental:
                 loader.delete_all(stream)
-        for item in _prefetch(src.readers[stream.name](ctx, state), depth=2 * batch_pages + 4):
+        items = src.readers[stream.name](ctx, state)
+        for item in _prefetch(items, 2 * batch_pages + 4, ctx.config.prefetch_bytes):
             if isinstance(item, Checkpoint):
                 pending.append(item.state)
                 continue

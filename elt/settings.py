@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     start_date: datetime = Field(
         datetime(2020, 1, 1, tzinfo=UTC),
         validation_alias=_env("ELT_START_DATE"),
-        description="ELT_START_DATE: earliest record a first (full) sync asks for.",
+        description="ELT_START_DATE: earliest email activity a first sync reads (entities are "
+        "read whole whatever their last-changed date).",
     )
     mailchimp_page_size: int = Field(
         1000, ge=1, le=1000, validation_alias=_env("MAILCHIMP_PAGE_SIZE", "ELT_PAGE_SIZE")
@@ -72,6 +73,18 @@ class Settings(BaseSettings):
     hubspot_page_size: int = Field(100, ge=1, le=100, validation_alias=_env("HUBSPOT_PAGE_SIZE"))
     hubspot_search_page_size: int = Field(
         200, ge=1, le=200, validation_alias=_env("HUBSPOT_SEARCH_PAGE_SIZE")
+    )
+    hubspot_requests_per_10s: int = Field(
+        100,
+        ge=0,
+        validation_alias=_env("HUBSPOT_REQUESTS_PER_10S"),
+        description="HUBSPOT_REQUESTS_PER_10S: client-side request budget per 10 s (0: none).",
+    )
+    hubspot_search_requests_per_s: int = Field(
+        4,
+        ge=0,
+        validation_alias=_env("HUBSPOT_SEARCH_REQUESTS_PER_S"),
+        description="HUBSPOT_SEARCH_REQUESTS_PER_S: search requests per second (0: none).",
     )
     http_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("ELT_HTTP_TIMEOUT"))
     http_max_retries: int = Field(8, ge=0, validation_alias=_env("ELT_HTTP_MAX_RETRIES"))

@@ -205,6 +205,9 @@ def mock_apis_env(settings: Settings) -> Iterator[dict[str, str]]:
             "MAILCHIMP_API_KEY": server.mailchimp_api_key,
             "HUBSPOT_BASE_URL": server.base_url,
             "HUBSPOT_ACCESS_TOKEN": server.hubspot_token,
+            # the local mock enforces no HubSpot rate limit: no client-side budget either
+            "HUBSPOT_REQUESTS_PER_10S": "0",
+            "HUBSPOT_SEARCH_REQUESTS_PER_S": "0",
         }
 
 
@@ -318,6 +321,8 @@ def _settings_overrides(env: dict[str, str]) -> dict[str, object]:
         "mailchimp_api_key": SecretStr(env["MAILCHIMP_API_KEY"]),
         "hubspot_base_url": env["HUBSPOT_BASE_URL"],
         "hubspot_access_token": SecretStr(env["HUBSPOT_ACCESS_TOKEN"]),
+        "hubspot_requests_per_10s": int(env["HUBSPOT_REQUESTS_PER_10S"]),
+        "hubspot_search_requests_per_s": int(env["HUBSPOT_SEARCH_REQUESTS_PER_S"]),
     }
 
 
