@@ -34,8 +34,9 @@ fct_counts as (
 
 select
     coalesce(raw_counts.event_type, fct_counts.event_type) as event_type,
-    raw_counts.n as raw_n,
-    fct_counts.n as fct_n
+    coalesce(raw_counts.n, 0) as raw_n,
+    coalesce(fct_counts.n, 0) as fct_n
 from raw_counts
 full outer join fct_counts on raw_counts.event_type = fct_counts.event_type
-where raw_counts.n is distinct from fct_counts.n
+-- an event type with no rows is 0 on both sides (an empty raw stream has no fact rows)
+where coalesce(raw_counts.n, 0) != coalesce(fct_counts.n, 0)
