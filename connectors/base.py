@@ -1,14 +1,56 @@
-"""What a source module provides: its streams (data) and one reader per stream."""
+"""What a source module provides: its streams (data) and one reader per stream, and
+what readers produce: pages of records kept as the JSON text the API sent."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+import msgspec
+
 from connectors.http import HttpClient
-from connectors.loader import Page
 from connectors.streams import Stream
+
+
+@dataclass
+class Page:
+    """One API page: each record's JSON text exactly as the API sent it (`msgspec.Raw`
+    slices of the response body, or bytes) and the parent id it belongs to (child
+    streams). Records are never turned into Python objects on the way to DuckDB."""
+
+    raws: Sequence[Any]
+    parent_id: str | None = None
+    count: int | None = None  # records, when not one per raw (associations: `to` entries)
+
+    @property
+    def records(self) -> int:
+        return len(self.raws) if self.count is None else self.count
+
+    @cached_property
+    def nbytes(self) -> int:
+        return sum(map(len, self.raws))
+
+    def dicts(self) -> list[Any]:
+        """The records as Python objects (small streams and the Airbyte path only),
+        decoded once per page."""
+        return self._dicts
+
+    @cached_property
+    def _dicts(self) -> list[Any]:
+        return decode_each(self.raws)
+
+
+_ANY = msgspec.json.Decoder()
+
+
+def decode_each(raws: Sequence[Any], decoder: msgspec.json.Decoder = _ANY) -> list[Any]:
+    """Decode many records' JSON texts in one call, e.g. into a small msgspec Struct
+    holding only the fields a reader needs (a cursor value), skipping the rest in C."""
+    if not raws:
+        return []
+    return decoder.decode(b"[" + b",".join(raws) + b"]")
 
 
 @dataclass

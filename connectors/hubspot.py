@@ -27,11 +27,10 @@ from typing import Any
 
 import msgspec
 
-from connectors.base import Checkpoint, Delete, Item, ReadContext, Source
+from connectors.base import Checkpoint, Delete, Item, Page, ReadContext, Source, decode_each
 from connectors.config import HubspotConfig
 from connectors.errors import ClientError
 from connectors.http import HttpClient, RequestBudget
-from connectors.loader import Page, decode_each
 from connectors.paginators import (
     after_pages,
     cursor_max_ms,

@@ -17,63 +17,27 @@ key) neither loses nor doubles a record.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import time
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import msgspec
 import orjson
 import pyarrow as pa
 
+from connectors.base import Page
 from connectors.errors import LoadFailed, SourceLocked
 from connectors.streams import Stream
 
-
-@dataclass
-class Page:
-    """One API page: each record's JSON text exactly as the API sent it (`msgspec.Raw`
-    slices of the response body, or bytes) and the parent id it belongs to (child
-    streams). Records are never turned into Python objects on the way to DuckDB."""
-
-    raws: Sequence[Any]
-    parent_id: str | None = None
-    count: int | None = None  # records, when not one per raw (associations: `to` entries)
-
-    @property
-    def records(self) -> int:
-        return len(self.raws) if self.count is None else self.count
-
-    @cached_property
-    def nbytes(self) -> int:
-        return sum(map(len, self.raws))
-
-    def dicts(self) -> list[Any]:
-        """The records as Python objects (small streams and the Airbyte path only),
-        decoded once per page."""
-        return self._dicts
-
-    @cached_property
-    def _dicts(self) -> list[Any]:
-        return decode_each(self.raws)
-
-
-_ANY = msgspec.json.Decoder()
-
-
-def decode_each(raws: Sequence[Any], decoder: msgspec.json.Decoder = _ANY) -> list[Any]:
-    """Decode many records' JSON texts in one call, e.g. into a small msgspec Struct
-    holding only the fields a reader needs (a cursor value), skipping the rest in C."""
-    if not raws:
-        return []
-    return decoder.decode(b"[" + b",".join(raws) + b"]")
+log = logging.getLogger("connectors.loader")
 
 
 def _utf8_array(bodies: list[bytes], valid: bytes | None = None) -> pa.Array:
@@ -223,6 +187,10 @@ class Loader:
                 "finished_at TIMESTAMPTZ, status VARCHAR, error VARCHAR)"
             )
         self._in_tx = False
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_tx
 
     def lane(self) -> Loader:
         """Another loader on the same file (a DuckDB cursor: its own connection and
@@ -512,3 +480,172 @@ class Loader:
             what="dedupe DELETE",
         )
         return int(dup)
+
+
+# --------------------------------------------------------------------------- one stream
+@dataclass
+class StreamResult:
+    """One stream's run, as `_sync_log` records it."""
+
+    stream: str
+    mode: str
+    status: str = "running"  # succeeded | failed
+    records_read: int = 0
+    records_written: int = 0
+    pages: int = 0
+    retries: int = 0
+    rows: int = 0  # rows in the raw table afterwards
+    seconds: float = 0.0
+    error: str | None = None
+
+
+# A first sync (empty table) commits this many bytes of page bodies at a time, not every
+# batch: commits cost more than the inserts of small batches, while an open transaction's
+# rows stay in memory, so peak RSS still does not grow with the size of a stream.
+FIRST_SYNC_COMMIT_BYTES = 24_000_000
+
+
+class StreamWriter:
+    """One stream's write path in its raw file: batches pages (by count and bytes), merges
+    them, writes the newest cursor in the same transaction as the rows it covers, commits
+    by the stream's policy, and when a statement fails writes back the cursor of the last
+    good commit. The sync drives it: `open`, then `add` / `checkpoint` / `delete` as the
+    reader yields, then `close` or `fail`; both write the `_sync_log` row.
+
+    Commit policy: an incremental stream commits every batch; a first sync (empty table)
+    every FIRST_SYNC_COMMIT_BYTES; a replace stream (associations) once, at the end. The
+    last batch stays open so the stream's log row commits with it."""
+
+    def __init__(
+        self,
+        loader: Loader,
+        stream: Stream,
+        snapshot: tuple[Any, int],
+        *,
+        full_refresh: bool,
+        batch_pages: int,
+        batch_bytes: int,
+    ) -> None:
+        saved, rows_before = snapshot
+        self.loader, self.stream = loader, stream
+        self.batch_pages, self.batch_bytes = batch_pages, batch_bytes
+        self.state = None if full_refresh else saved  # where the reader starts
+        # a replace stream with state (associations) re-reads only what changed since then
+        self._incremental = self.state is not None and (stream.incremental or stream.replace)
+        if self._incremental:
+            mode = "incremental"
+        else:
+            mode = "replace" if stream.replace else "full_refresh"
+        self.result = StreamResult(stream.name, mode)
+        # nothing to merge against: an empty table, or a replace stream replacing everything
+        self._append = rows_before == 0 or (stream.replace and not self._incremental)
+        self._committed_state = self._open_state = saved
+        self._batch: list[Page] = []
+        self._bytes = 0  # page bytes in the batch
+        self._uncommitted = 0  # page bytes written since the last commit
+        self._pending: list[Any] = []  # newest cursor not written yet
+        self._started = datetime.now(UTC)
+        self._t0 = time.monotonic()
+
+    @property
+    def mode(self) -> str:
+        return self.result.mode
+
+    def open(self) -> None:
+        if self.stream.replace:
+            self.loader.begin(self.stream.name)
+            if not self._incremental:
+                self.loader.delete_all(self.stream)
+
+    def add(self, page: Page) -> None:
+        self._batch.append(page)
+        self._bytes += page.nbytes
+        self.result.pages += 1
+        self.result.records_read += page.records
+        if len(self._batch) >= self.batch_pages or self._bytes >= self.batch_bytes:
+            self._flush()
+
+    def checkpoint(self, state: Any) -> None:
+        """`state` is true once every page added before it is committed."""
+        self._pending.append(state)
+
+    def delete(self, column: str, values: Sequence[str]) -> None:
+        """Delete rows by `column` in the open transaction (replace streams only)."""
+        if not self.stream.replace:
+            raise RuntimeError(f"{self.stream.name}: only replace streams may delete rows")
+        self._write()
+        self.loader.delete_keys(self.stream, column, values)
+
+    def close(self) -> StreamResult:
+        """Write the last batch, then the log row, and commit them together."""
+        self._flush(final=True)
+        if self.stream.replace:
+            self.loader.dedupe(self.stream)
+        self.result.status = "succeeded"
+        self._log()
+        self.loader.commit(self.stream.name)
+        return self.result
+
+    def fail(self, exc: BaseException, error: str) -> StreamResult:
+        """Roll back the open batch; after a failed DuckDB statement, write back the cursor
+        of the last good commit (a COMMIT that fails for lack of memory may not be
+        all-or-nothing: rows and cursor must still agree, so the next run re-reads rather
+        than skips); record the failure."""
+        if self.loader.in_transaction:
+            with suppress(duckdb.Error):
+                self.loader.rollback()
+        self.result.status, self.result.error = "failed", error
+        name = f"{self.loader.schema}.{self.stream.name}"
+        if isinstance(exc, LoadFailed):
+            try:
+                self.loader.restore_state(self.stream.name, self._committed_state)
+            except LoadFailed as state_exc:
+                log.error("%s: could not restore the cursor: %s", name, state_exc)
+        try:
+            self._log()
+        except LoadFailed as log_exc:  # the stream's own error stays the one reported
+            log.error("%s: could not record the failure: %s", name, log_exc)
+        return self.result
+
+    # ------------------------------------------------------------------ internals
+    def _write(self) -> None:
+        """Merge the batch into the open transaction (begun if needed), without committing."""
+        if not self.loader.in_transaction:
+            self.loader.begin(self.stream.name)
+        if self._batch:
+            self.result.records_written += self.loader.write_pages(
+                self.stream, self._batch, merge=not self._append
+            )
+        self._uncommitted += self._bytes
+        self._batch.clear()
+        self._bytes = 0
+
+    def _flush(self, final: bool = False) -> None:
+        self._write()
+        if final and self._append and not self.stream.replace:
+            self.loader.dedupe(self.stream)
+        if self._pending:
+            self.loader.set_state(self.stream.name, self._pending[-1])
+            self._open_state = self._pending[-1]
+            self._pending.clear()
+        due = not self._append or self._uncommitted >= FIRST_SYNC_COMMIT_BYTES
+        if not self.stream.replace and not final and due:
+            self.loader.commit(self.stream.name)
+            self._committed_state = self._open_state
+            self._uncommitted = 0
+
+    def _log(self) -> None:
+        r = self.result
+        r.seconds = time.monotonic() - self._t0
+        r.rows = self.loader.count(self.stream)
+        self.loader.log(
+            stream=r.stream,
+            mode=r.mode,
+            records_read=r.records_read,
+            records_written=r.records_written,
+            pages=r.pages,
+            retries=r.retries,
+            started_at=self._started,
+            status=r.status,
+            error=r.error,
+        )

@@ -22,10 +22,9 @@ from typing import Any
 
 import msgspec
 
-from connectors.base import Checkpoint, Item, ReadContext, Source
+from connectors.base import Checkpoint, Item, ReadContext, Source, decode_each
 from connectors.config import MailchimpConfig
 from connectors.http import HttpClient
-from connectors.loader import decode_each
 from connectors.paginators import offset_pages
 from connectors.streams import Col, Stream
 

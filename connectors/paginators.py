@@ -17,8 +17,8 @@ from typing import Any
 
 import msgspec
 
+from connectors.base import Page, decode_each
 from connectors.http import HttpClient
-from connectors.loader import Page, decode_each
 
 
 @lru_cache

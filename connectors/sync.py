@@ -14,19 +14,16 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import duckdb
-
 from connectors import hubspot, mailchimp
-from connectors.base import Checkpoint, Delete, ReadContext, Source
+from connectors.base import Checkpoint, Delete, Page, ReadContext, Source
 from connectors.config import CONFIG_TYPES, SourceConfig, config_from_settings
-from connectors.errors import AuthError, ConfigError, ConnectorError, LoadFailed, SyncFailed
+from connectors.errors import ConfigError, ConnectorError, SyncFailed
 from connectors.http import HttpClient
-from connectors.loader import Loader, Page, source_lock
+from connectors.loader import Loader, StreamResult, StreamWriter, source_lock
 from connectors.streams import Stream
 
 log = logging.getLogger("connectors.sync")
@@ -49,20 +46,6 @@ class NullProgress:
 
     def finish(self, source: str, result: StreamResult) -> None:
         pass
-
-
-@dataclass
-class StreamResult:
-    stream: str
-    mode: str
-    status: str = "running"  # succeeded | failed
-    records_read: int = 0
-    records_written: int = 0
-    pages: int = 0
-    retries: int = 0
-    rows: int = 0  # rows in the raw table afterwards
-    seconds: float = 0.0
-    error: str | None = None
 
 
 @dataclass
@@ -252,15 +235,6 @@ def _reader(loader: Loader):
 
 _DONE = object()
 
-# A first sync (empty table) commits this many bytes of page bodies at a time, not every
-# batch: commits cost more than the inserts of small batches, while an open transaction's
-# rows stay in memory, so peak RSS still does not grow with the size of a stream.
-# Measured at scale 10 (peak RSS, full sync): 32 MB with a 256 MB memory_limit 574-586 MB
-# in 9.8-10 s; 24 MB with 160 MB 467-485 MB in 11.6-12.4 s; 16 MB with 160 MB 458-462 MB
-# in 14-15 s (each commit rewrites the table's partly filled last row group). Scale 1 is
-# not measurably slower with any of them.
-FIRST_SYNC_COMMIT_BYTES = 24_000_000
-
 
 def _prefetch(items: Iterator[Any], depth: int, max_bytes: int) -> Iterator[Any]:
     """Run `items` in a thread, at most `depth` items and `max_bytes` page bytes ahead
@@ -318,140 +292,45 @@ def _run_stream(
     progress: Progress,
     snapshot: tuple[Any, int],
 ) -> StreamResult:
-    """`snapshot`: the stream's saved cursor and row count when its lane started
-    (`Loader.snapshot`); only this stream writes its table and its cursor."""
-    saved, rows_before = snapshot
-    state = None if ctx.full_refresh else saved
-    # a replace stream with state (associations) re-reads only what changed since then
-    incremental = state is not None and (stream.incremental or stream.replace)
-    mode = "incremental" if incremental else ("replace" if stream.replace else "full_refresh")
-    res = StreamResult(stream.name, mode)
-    started = datetime.now(UTC)
-    t0 = time.monotonic()
+    """Read one stream into its table. `snapshot`: the stream's saved cursor and row count
+    when its lane started (`Loader.snapshot`); only this stream writes its table and cursor."""
+    cfg = ctx.config
+    writer = StreamWriter(
+        loader,
+        stream,
+        snapshot,
+        full_refresh=ctx.full_refresh,
+        batch_pages=cfg.batch_pages,
+        batch_bytes=cfg.batch_bytes,
+    )
     retries0 = ctx.client.retries
-    # nothing to merge against: an empty table, or a replace stream replacing everything
-    append = rows_before == 0 or (stream.replace and not incremental)
-    batch: list[Page] = []
-    pending: list[Any] = []  # newest checkpoint not yet committed
-    # the cursor that matches the committed rows (see the `except` below), and the one
-    # written in the open transaction
-    committed_state, open_state = saved, saved
-    batch_pages = ctx.config.batch_pages
-    batch_bytes = 0
-    uncommitted = 0  # page bytes loaded since the last commit
     progress.start(src.name, stream.name)
-
-    def flush(final: bool = False) -> None:
-        """Load the batch with its newest checkpoint; the final batch stays open so the
-        stream's sync-log row commits with it (one commit less per stream). A first sync
-        (empty table: `append`) commits every FIRST_SYNC_COMMIT_BYTES of page bodies
-        rather than every batch: rows and cursor still commit together."""
-        if not loader._in_tx:
-            loader.begin(stream.name)
-        res.records_written += loader.write_pages(stream, batch, merge=not append)
-        if final and append and not stream.replace:
-            loader.dedupe(stream)
-        nonlocal uncommitted, committed_state, open_state
-        if pending:
-            loader.set_state(stream.name, pending[-1])
-            open_state = pending[-1]
-            pending.clear()
-        uncommitted += batch_bytes
-        if (
-            not stream.replace
-            and not final
-            and (not append or uncommitted >= FIRST_SYNC_COMMIT_BYTES)
-        ):
-            loader.commit(stream.name)
-            committed_state = open_state
-            uncommitted = 0
-        batch.clear()
-
-    def record() -> None:
-        res.retries = ctx.client.retries - retries0
-        res.seconds = time.monotonic() - t0
-        res.rows = loader.count(stream)
-        loader.log(
-            stream=stream.name,
-            mode=mode,
-            records_read=res.records_read,
-            records_written=res.records_written,
-            pages=res.pages,
-            retries=res.retries,
-            started_at=started,
-            status=res.status,
-            error=res.error,
-        )
-
     try:
-        if stream.replace:
-            loader.begin(stream.name)
-            if not incremental:
-                loader.delete_all(stream)
-        items = src.readers[stream.name](ctx, state)
-        for item in _prefetch(items, 2 * batch_pages + 4, ctx.config.prefetch_bytes):
+        writer.open()
+        items = src.readers[stream.name](ctx, writer.state)
+        for item in _prefetch(items, 2 * cfg.batch_pages + 4, cfg.prefetch_bytes):
             if isinstance(item, Checkpoint):
-                pending.append(item.state)
-                continue
-            if isinstance(item, Delete):
-                if not stream.replace:
-                    raise RuntimeError(f"{stream.name}: only replace streams may delete rows")
-                if batch:
-                    res.records_written += loader.write_pages(stream, batch, merge=not append)
-                    batch.clear()
-                loader.delete_keys(stream, item.column, item.values)
-                continue
-            batch.append(item)
-            batch_bytes += item.nbytes
-            res.pages += 1
-            res.records_read += item.records
-            progress.advance(src.name, stream.name, item.records, 1)
-            if len(batch) >= batch_pages or batch_bytes >= ctx.config.batch_bytes:
-                flush()
-                batch_bytes = 0
-        flush(final=True)
-        if stream.replace:
-            loader.dedupe(stream)
-        res.status = "succeeded"
-        record()
-        loader.commit(stream.name)
+                writer.checkpoint(item.state)
+            elif isinstance(item, Delete):
+                writer.delete(item.column, item.values)
+            else:
+                writer.add(item)
+                progress.advance(src.name, stream.name, item.records, 1)
+        writer.result.retries = ctx.client.retries - retries0
+        res = writer.close()
     except Exception as exc:
-        if loader._in_tx:
-            with suppress(duckdb.Error):
-                loader.rollback()
-        res.status = "failed"
-        msg = str(exc)
-        if hasattr(ctx.client, "redact"):
-            msg = ctx.client.redact(msg)
-        res.error = f"{type(exc).__name__}: {msg}"
-        level = logging.ERROR
-        log.log(level, "%s.%s failed: %s", src.name, stream.name, res.error)
-        if isinstance(exc, LoadFailed):
-            # A COMMIT that fails for lack of memory may not be all-or-nothing: a CI run
-            # once ended, after a DuckDB out-of-memory at COMMIT and a rerun, with a
-            # stream's rows missing though its cursor said they were read. Writing back
-            # the cursor of the last good commit keeps rows and cursor consistent whatever
-            # the failed commit kept: at worst the next run re-reads and merges a batch.
-            try:
-                loader.restore_state(stream.name, committed_state)
-            except LoadFailed as state_exc:
-                log.error(
-                    "%s.%s: could not restore the cursor: %s", src.name, stream.name, state_exc
-                )
-        if isinstance(exc, AuthError):
-            pass
-        elif not isinstance(exc, ConnectorError | RuntimeError):
+        writer.result.retries = ctx.client.retries - retries0
+        error = f"{type(exc).__name__}: {ctx.client.redact(str(exc))}"
+        log.error("%s.%s failed: %s", src.name, stream.name, error)
+        if not isinstance(exc, ConnectorError | RuntimeError):
             log.debug("traceback", exc_info=True)
-        try:
-            record()
-        except LoadFailed as log_exc:  # the stream's own error stays the one reported
-            log.error("%s.%s: could not record the failure: %s", src.name, stream.name, log_exc)
+        res = writer.fail(exc, error)
     progress.finish(src.name, res)
     log.info(
         "%s.%s %s %s: read %d, wrote %d, %d pages, %d retries, %d rows, %.1fs",
         src.name,
         stream.name,
-        mode,
+        res.mode,
         res.status,
         res.records_read,
         res.records_written,

@@ -306,7 +306,7 @@ def test_load_failed_names_the_stream_and_keeps_the_first_error(tmp_path):
             loader._sql("SELECT * FROM no_such_table", stream=stream.name, what="probe")
         assert info.value.stream == "members"
         assert isinstance(info.value.first_error, duckdb.CatalogException)
-        assert not loader._in_tx
+        assert not loader.in_transaction
         assert loader.count(stream) == 0  # the connection is usable again: rolled back
     finally:
         loader.close()
