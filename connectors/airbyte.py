@@ -16,70 +16,61 @@ messages (extra keys ignored) or a legacy `{stream: state}` object.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
+from pydantic import SecretStr
 
-from connectors.base import Checkpoint, ReadContext
+from connectors.base import Checkpoint, Page, ReadContext
 from connectors.config import CONFIG_TYPES
 from connectors.errors import ConnectorError
+from connectors.loader import shape_rows
 from connectors.streams import Stream
 from connectors.sync import SOURCES, check_connection
 
 log = logging.getLogger("connectors.airbyte")
 
-_COMMON = {
-    "start_date": {
-        "type": "string",
-        "format": "date-time",
-        "title": "Start date",
-        "description": "Earliest email activity a first sync reads (ISO-8601); "
-        "entities are read whole whatever their last-changed date.",
-        "default": "2020-01-01T00:00:00Z",
-    },
+# loader-side knobs: an Airbyte source only reads, so its spec leaves them out
+_LOADER_ONLY = {
+    "raw_path",
+    "memory_limit",
+    "duckdb_threads",
+    "batch_pages",
+    "batch_bytes",
+    "statement_bytes",
+    "prefetch_bytes",
 }
-SPECS: dict[str, dict[str, Any]] = {
-    "mailchimp": {
+
+
+def spec_of(source: str) -> dict[str, Any]:
+    """The connection specification, generated from the source's pydantic config model:
+    every field the reader uses, with its type, bounds, default and description; secrets
+    (`SecretStr`) marked `airbyte_secret`."""
+    model = CONFIG_TYPES[source]
+    schema = model.model_json_schema(mode="serialization")
+    props = {k: v for k, v in schema["properties"].items() if k not in _LOADER_ONLY}
+    for name, prop in props.items():
+        prop.pop("writeOnly", None)
+        if model.model_fields[name].annotation is SecretStr:
+            prop.update(type="string", airbyte_secret=True)
+            prop.pop("format", None)
+        if "default" in prop and isinstance(prop["default"], timedelta):
+            prop["default"] = prop["default"].total_seconds()
+    return {
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "MailChimp (custom)",
+        "title": f"{source} (saas-elt)",
         "type": "object",
-        "required": ["api_key"],
+        "required": [k for k in schema.get("required", []) if k in props],
         "additionalProperties": True,
-        "properties": {
-            "api_key": {"type": "string", "airbyte_secret": True, "title": "API key"},
-            "base_url": {
-                "type": "string",
-                "title": "Base URL",
-                "description": "Defaults to https://<dc>.api.mailchimp.com/3.0 from the key.",
-            },
-            "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000},
-            **_COMMON,
-        },
-    },
-    "hubspot": {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "HubSpot (custom)",
-        "type": "object",
-        "required": ["access_token"],
-        "additionalProperties": True,
-        "properties": {
-            "access_token": {
-                "type": "string",
-                "airbyte_secret": True,
-                "title": "Private app access token",
-            },
-            "base_url": {"type": "string", "default": "https://api.hubapi.com"},
-            "page_size": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
-            **_COMMON,
-        },
-    },
-}
+        "properties": props,
+    }
 
 
 def emit(message: dict[str, Any]) -> None:
@@ -98,69 +89,6 @@ def airbyte_stream(stream: Stream) -> dict[str, Any]:
         out["source_defined_cursor"] = True
         out["default_cursor_field"] = [stream.cursor_field]
     return out
-
-
-def _typed(value: Any, typ: str) -> Any:
-    if value is None or value == "":
-        return None if typ not in ("VARCHAR", "JSON") else value
-    try:
-        if typ in ("INTEGER", "BIGINT"):
-            return int(float(value))
-        if typ == "DOUBLE":
-            return float(value)
-        if typ == "BOOLEAN":
-            return value if isinstance(value, bool) else str(value).lower() == "true"
-    except (TypeError, ValueError):
-        return None
-    if typ == "VARCHAR" and not isinstance(value, str):
-        return str(value)
-    return value
-
-
-def _get(record: dict[str, Any], path: str) -> Any:
-    node: Any = record
-    for part in path.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
-
-
-def to_rows(stream: Stream, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """API records -> rows with exactly the stream's declared properties."""
-    if stream.name == "email_activity":
-        rows = []
-        for r in records:
-            base = {k: v for k, v in r.items() if k != "activity"}
-            for a in r.get("activity") or ():
-                url = a.get("url") or ""
-                key = f"{r.get('campaign_id')}|{r.get('email_id')}|{a.get('action')}|"
-                key += f"{a.get('timestamp')}|{url}"
-                rows.append(
-                    {
-                        "activity_id": hashlib.md5(key.encode()).hexdigest(),
-                        "campaign_id": r.get("campaign_id"),
-                        "list_id": r.get("list_id"),
-                        "email_id": r.get("email_id"),
-                        "email_address": r.get("email_address"),
-                        "action": a.get("action"),
-                        "timestamp": a.get("timestamp"),
-                        "url": a.get("url") or None,
-                        "ip": a.get("ip") or None,
-                        "bounce_type": a.get("type") or None,
-                        "_raw": {**base, "activity": a},
-                    }
-                )
-        return rows
-    if stream.select is not None:  # readers already shaped these rows
-        return [{**row, "_raw": dict(row)} for row in records]
-    return [
-        {
-            **{c.name: _typed(_get(r, c.json_path), c.type) for c in stream.columns},
-            "_raw": r,
-        }
-        for r in records
-    ]
 
 
 class BadInput(Exception):
@@ -244,7 +172,7 @@ def run(argv: list[str]) -> int:
                 "type": "SPEC",
                 "spec": {
                     "documentationUrl": "https://example.invalid/docs/connectors",
-                    "connectionSpecification": SPECS[args.source],
+                    "connectionSpecification": spec_of(args.source),
                     "supportsIncremental": True,
                     "supported_destination_sync_modes": ["append", "append_dedup", "overwrite"],
                 },
@@ -312,52 +240,32 @@ def _read(src, config, client, catalog: dict[str, Any], states: dict[str, Any]) 
         _trace_error(f"catalog names unknown {src.name} stream(s) {unknown}")
         return 1
     ctx = ReadContext(config=config, client=client, full_refresh=False)
-    current: dict[str, Stream] = {}
-
-    def on_records(stream_name: str, records: list[dict[str, Any]]) -> None:
-        stream = current.get("stream")
-        if stream is None or stream.name != stream_name:
-            return
-        now = int(time.time() * 1000)
-        write = sys.stdout.buffer.write
-        for row in to_rows(stream, records):
-            write(
-                orjson.dumps(
-                    {
-                        "type": "RECORD",
-                        "record": {"stream": stream_name, "data": row, "emitted_at": now},
-                    }
-                )
-                + b"\n"
-            )
-
-    ctx.on_records = on_records
-    for stream in src.streams:  # source order: parents before children
-        if stream.name not in configured:
-            continue
-        current["stream"] = stream
-        incremental = configured[stream.name] == "incremental" and stream.incremental
-        ctx.full_refresh = not incremental
-        state = states.get(stream.name) if incremental else None
-        try:
-            for item in src.readers[stream.name](ctx, state):
-                if isinstance(item, Checkpoint) and incremental:
-                    emit(_state_message(stream.name, item.state))
-        except ConnectorError as exc:
-            msg = client.redact(f"{src.name}.{stream.name}: {type(exc).__name__}: {exc}")
-            log.error(msg)
-            emit(
-                {
-                    "type": "TRACE",
-                    "trace": {
-                        "type": "ERROR",
-                        "emitted_at": time.time() * 1000,
-                        "error": {"message": msg, "failure_type": "system_error"},
-                    },
-                }
-            )
-            return 1
-        sys.stdout.flush()
+    shaper = duckdb.connect()  # rows shaped by the loader's own SQL, in memory
+    write = sys.stdout.buffer.write
+    try:
+        for stream in src.streams:  # source order: parents before children
+            if stream.name not in configured:
+                continue
+            incremental = configured[stream.name] == "incremental" and stream.incremental
+            ctx.full_refresh = not incremental
+            state = states.get(stream.name) if incremental else None
+            try:
+                for item in src.readers[stream.name](ctx, state):
+                    if isinstance(item, Checkpoint) and incremental:
+                        emit(_state_message(stream.name, item.state))
+                    elif isinstance(item, Page):
+                        now = int(time.time() * 1000)
+                        for row in shape_rows(shaper, stream, item):
+                            record = {"stream": stream.name, "data": row, "emitted_at": now}
+                            write(orjson.dumps({"type": "RECORD", "record": record}) + b"\n")
+            except ConnectorError as exc:
+                msg = client.redact(f"{src.name}.{stream.name}: {type(exc).__name__}: {exc}")
+                log.error(msg)
+                _trace_error(msg, "system_error")
+                return 1
+            sys.stdout.flush()
+    finally:
+        shaper.close()
     return 0
 
 

@@ -79,12 +79,6 @@ class ReadContext:
     full_refresh: bool
     query: Callable[[str], list[tuple]] | None = None  # read-only SQL on the raw file
     shared: dict[str, Any] = field(default_factory=dict)  # facts one stream leaves for the next
-    on_records: Callable[[str, list[dict[str, Any]]], None] | None = None  # Airbyte path
-
-    def emit(self, stream: str, page: Page) -> None:
-        """Hand the page's records, as Python objects, to `on_records` (Airbyte path)."""
-        if self.on_records is not None:
-            self.on_records(stream, page.dicts())
 
 
 Reader = Callable[[ReadContext, Any], Iterator[Item]]

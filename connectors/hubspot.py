@@ -241,13 +241,11 @@ def _ms_to_iso(ms: int) -> str:
 # --------------------------------------------------------------------------- readers
 def read_owners(ctx: ReadContext, state: Any) -> Iterator[Item]:
     for archived in ("false", "true"):
-        for page in after_pages(
+        yield from after_pages(
             ctx.client,
             "/crm/v3/owners",
             params={"limit": ctx.config.page_size, "archived": archived},
-        ):
-            ctx.emit("owners", page)
-            yield page
+        )
 
 
 def _pipelines_page(ctx: ReadContext) -> Page:
@@ -256,38 +254,14 @@ def _pipelines_page(ctx: ReadContext) -> Page:
 
 
 def read_pipelines(ctx: ReadContext, state: Any) -> Iterator[Item]:
-    page = _pipelines_page(ctx)
-    ctx.emit("deal_pipelines", page)
-    yield page
+    yield _pipelines_page(ctx)
 
 
 def read_stages(ctx: ReadContext, state: Any) -> Iterator[Item]:
     page = _pipelines_page(ctx)
     results = page.dicts()
-    if ctx.on_records is not None:
-        rows = [
-            {
-                "pipeline_id": p.get("id"),
-                "id": st.get("id"),
-                "label": st.get("label"),
-                "display_order": st.get("displayOrder"),
-                "is_closed": str((st.get("metadata") or {}).get("isClosed")).lower() == "true",
-                "probability": _float((st.get("metadata") or {}).get("probability")),
-                "archived": st.get("archived"),
-            }
-            for p in results
-            for st in p.get("stages") or []
-        ]
-        ctx.on_records("deal_pipeline_stages", rows)
     page.count = sum(len(p.get("stages") or []) for p in results)
     yield page
-
-
-def _float(v: Any) -> float | None:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
 
 
 def _properties(ctx: ReadContext, object_type: str) -> list[str]:
@@ -352,7 +326,6 @@ def _object_reader(object_type: str):
             for page in _list_pages(ctx, object_type, archived=False):
                 # the record's own cursor property (not `updatedAt`)
                 best = max(best, cursor_max_ms(page.raws, prop, fallback=False) or 0)
-                ctx.emit(object_type, page)
                 yield page
         else:
             since = saved - int(cfg.lookback.total_seconds() * 1000)
@@ -365,14 +338,12 @@ def _object_reader(object_type: str):
                 page_size=cfg.search_page_size,
                 cap=cfg.search_cap,
             ):
-                ctx.emit(object_type, page)
                 yield page
                 if page_max > best:
                     best = page_max
                     yield Checkpoint({"cursor_ms": best, "cursor": _ms_to_iso(best)})
         # search never returns archived records: list them and merge them every sync
         for page in _list_pages(ctx, object_type, archived=True):
-            ctx.emit(object_type, page)
             yield page
         if best:
             yield Checkpoint({"cursor_ms": best, "cursor": _ms_to_iso(best)})
@@ -407,20 +378,6 @@ def _assoc_reader(stream: Stream):
                 page.count = sum(len(r.to or ()) for r in decode_each(page.raws, _ASSOC_TO))
             except msgspec.ValidationError:  # an odd shape: count from the records themselves
                 page.count = sum(len(r.get("to") or []) for r in page.dicts())
-            if ctx.on_records is not None:
-                cols = stream.column_names
-                ctx.on_records(
-                    stream.name,
-                    [
-                        {
-                            cols[0]: str(r["from"]["id"]),
-                            cols[1]: str(t.get("toObjectId")),
-                            "association_types": t.get("associationTypes"),
-                        }
-                        for r in page.dicts()
-                        for t in r.get("to") or []
-                    ],
-                )
             yield page
 
     def read(ctx: ReadContext, state: Any) -> Iterator[Item]:

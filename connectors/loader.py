@@ -111,6 +111,36 @@ def split_by_bytes(pages: Sequence[Page], limit: int) -> list[list[Page]]:
     return [g for g in groups if g]
 
 
+def shape_rows(con: duckdb.DuckDBPyConnection, stream: Stream, page: Page) -> list[dict[str, Any]]:
+    """The rows a page becomes in the stream's raw table, as dicts (the Airbyte path): the
+    same SQL the loader runs (`Stream.rows_sql`), on `con` (an in-memory connection).
+    Timestamps come back as ISO-8601 strings and `_raw` as the JSON text (an
+    `orjson.Fragment`, written out as it is)."""
+    if not page.raws:
+        return []
+    cols = stream.column_names
+    con.register("stg", _staging([page]))
+    try:
+        rows = con.execute(
+            f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}, _raw "
+            f"FROM ({stream.rows_sql()}) ORDER BY seq"
+        ).fetchall()
+    finally:
+        con.unregister("stg")
+    out = []
+    for row in rows:
+        rec = {
+            c: v.isoformat() if isinstance(v, datetime) else v
+            for c, v in zip(cols, row, strict=False)
+        }
+        for c in stream.columns:
+            if c.type == "JSON" and rec[c.name] is not None:
+                rec[c.name] = orjson.Fragment(rec[c.name])
+        rec["_raw"] = orjson.Fragment(row[-1])
+        out.append(rec)
+    return out
+
+
 @contextmanager
 def source_lock(raw_path: Path, source: str) -> Iterator[Path]:
     """Exclusive, non-blocking flock on `<raw_dir>/<source>.lock`; refuse when held."""

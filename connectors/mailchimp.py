@@ -235,7 +235,6 @@ def read_lists(ctx: ReadContext, state: Any) -> Iterator[Item]:
     ids: list[str] = []
     for page in offset_pages(ctx.client, "/lists", "lists", page_size=ctx.config.page_size):
         ids.extend(r["id"] for r in page.dicts())
-        ctx.emit("lists", page)
         yield page
     ctx.shared["list_ids"] = ids
 
@@ -269,7 +268,6 @@ def read_members(ctx: ReadContext, state: Any) -> Iterator[Item]:
             params=params,
             parent_id=list_id,
         ):
-            ctx.emit("members", page)
             changed = [str(r.last_changed or "") for r in decode_each(page.raws, _CHANGED)]
             # still ascending (across pages too)? compared in C, not record by record
             if changed:
@@ -289,9 +287,7 @@ def read_members(ctx: ReadContext, state: Any) -> Iterator[Item]:
 
 
 def read_campaigns(ctx: ReadContext, state: Any) -> Iterator[Item]:
-    for page in offset_pages(ctx.client, "/campaigns", "campaigns", page_size=ctx.config.page_size):
-        ctx.emit("campaigns", page)
-        yield page
+    yield from offset_pages(ctx.client, "/campaigns", "campaigns", page_size=ctx.config.page_size)
 
 
 def _fingerprints(r: dict[str, Any]) -> dict[str, list[Any]]:
@@ -319,7 +315,6 @@ def read_reports(ctx: ReadContext, state: Any) -> Iterator[Item]:
     ctx.shared["reports"] = {}
     for page in offset_pages(ctx.client, "/reports", "reports", page_size=ctx.config.page_size):
         _remember_reports(ctx, page.dicts())
-        ctx.emit("reports", page)
         yield page
 
 
@@ -356,15 +351,13 @@ def _child_reader(stream: str, path: str, key: str):
     def read(ctx: ReadContext, state: Any) -> Iterator[Item]:
         done: dict[str, Any] = dict((state or {}).get("campaigns", {}))
         for cid, rep in _campaigns_to_read(ctx, stream, done):
-            for page in offset_pages(
+            yield from offset_pages(
                 ctx.client,
                 path.format(cid=cid),
                 key,
                 page_size=ctx.config.page_size,
                 parent_id=cid,
-            ):
-                ctx.emit(stream, page)
-                yield page
+            )
             done[cid] = {"fp": rep["fp"][stream]}
             yield Checkpoint({"campaigns": dict(done)})
 
@@ -397,7 +390,6 @@ def read_email_activity(ctx: ReadContext, state: Any) -> Iterator[Item]:
                 for a in r.activity or ()
             ]
             latest = max(latest, max(stamps, default=""))
-            ctx.emit("email_activity", page)
             yield page
         done[cid] = {"fp": rep["fp"]["email_activity"], "since": latest or None}
         yield Checkpoint({"campaigns": dict(done)})
