@@ -18,6 +18,7 @@ class HttpError(ConnectorError):
         super().__init__(message)
         self.status = status
         self.url = url
+        self.retry_after: float | None = None  # seconds the server asked to wait (429/503)
 
 
 class AuthError(HttpError):

@@ -1,13 +1,15 @@
 """The HTTP client: one keep-alive session per source, auth, timeouts, retries, typed errors.
 
-Retries cover what a flaky SaaS API does: 429 (honouring `Retry-After` when sent),
-5xx, dropped connections and truncated bodies (a page that does not parse is
-fetched again, never skipped). Backoff is exponential with full jitter. 401/403
-fail at once with `AuthError`. A body is decoded inside the retry loop by the caller's
-`decode` (default: `orjson.loads`; the paginators pass a msgspec decoder that slices
-records without building Python objects), so a truncated page is always retried.
-No message, log line or exception carries the credential: it lives only in the
-session's auth and is scrubbed from any text.
+Retries (a tenacity policy) cover what a flaky SaaS API does: 429 (honouring
+`Retry-After` when sent), 5xx, dropped connections and truncated bodies (a page
+that does not parse is fetched again, never skipped). Backoff is exponential with
+full jitter. 401/403 fail at once with `AuthError`. A body is decoded inside the
+retry loop by the caller's `decode` (default: `orjson.loads`; the paginators pass a
+msgspec decoder that slices records without building Python objects), so a
+truncated page is always retried. An optional request budget (`RequestBudget`)
+keeps a client under a vendor's rate limit. No message, log line or exception
+carries the credential: it lives only in the session's auth and is scrubbed from
+any text.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ import orjson
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from connectors.errors import (
     AuthError,
     ClientError,
-    HttpError,
     RateLimited,
     ServerError,
     UnexpectedResponse,
@@ -40,6 +42,7 @@ from connectors.errors import (
 log = logging.getLogger("connectors.http")
 
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+_JSON_BODY = {"Content-Type": "application/json"}
 USER_AGENT = "saas-elt-connectors/0.1"
 
 
@@ -134,6 +137,15 @@ class HttpClient:
         self._lock = threading.Lock()
         self.requests = 0
         self.retries = 0
+        # the retry policy; tenacity keeps each call's attempt state per thread
+        self._retrying = Retrying(
+            stop=stop_after_attempt(max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type((RateLimited, ServerError)),
+            sleep=self._sleep,
+            before_sleep=self._before_sleep,
+            retry_error_callback=self._give_up,
+        )
 
     # ------------------------------------------------------------------ public
     def get(
@@ -175,85 +187,94 @@ class HttpClient:
     ) -> Response:
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         body = orjson.dumps(json) if json is not None else None
-        headers = {"Content-Type": "application/json"} if body is not None else None
         budgets = self._budgets(method, path) if self._budgets else ()
-        attempt = 0
-        while True:
-            attempt += 1
-            for budget in budgets:
-                budget.take()
-            with self._lock:
-                self.requests += 1
-            retry_after: float | None = None
+        return self._retrying(self._attempt, method, url, params, body, decode, budgets)
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        body: bytes | None,
+        decode: Callable[[bytes], Any],
+        budgets: Sequence[RequestBudget],
+    ) -> Response:
+        """One try: a Response, or a typed error (`_Retryable` ones are tried again)."""
+        for budget in budgets:
+            budget.take()
+        with self._lock:
+            self.requests += 1
+        try:
+            resp = self.session.request(
+                method,
+                url,
+                params=params,
+                data=body,
+                headers=_JSON_BODY if body is not None else None,
+                timeout=self.timeout_s,
+                stream=True,
+                **self._send_kwargs,
+            )
             try:
-                resp = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=body,
-                    headers=headers,
-                    timeout=self.timeout_s,
-                    stream=True,
-                    **self._send_kwargs,
-                )
-                try:
-                    # the whole body in one read: `resp.content` joins 10 KB chunks in Python
-                    # (a third more CPU per page); a short body raises (Content-Length)
-                    content = resp.raw.read(decode_content=True)
-                finally:
-                    resp.close()  # back to the pool, or dropped when the read failed
-            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                failure: HttpError = ServerError(
-                    self.redact(f"{method} {self._where(url)}: {type(exc).__name__}"), url=url
-                )
-            else:
-                status = resp.status_code
-                if status < 300:
-                    try:
-                        return Response(status, content, decode(content))
-                    except msgspec.ValidationError as exc:  # valid JSON, unexpected shape
-                        raise UnexpectedResponse(
-                            f"{method} {self._where(url)}: the body does not have the shape "
-                            f"this connector expects ({exc}); the API may have changed",
-                            status=status,
-                            url=url,
-                        ) from None
-                    except (orjson.JSONDecodeError, msgspec.DecodeError):
-                        failure = ServerError(
-                            f"{method} {self._where(url)}: body is not valid JSON "
-                            f"({len(content)} bytes, truncated?)",
-                            status=status,
-                            url=url,
-                        )
-                elif status in (401, 403):
-                    raise AuthError(
-                        f"{method} {self._where(url)} -> {status}: {self._detail(content)}. "
-                        "Check the API key / access token (and its scopes) in the configuration.",
-                        status=status,
-                        url=url,
-                    )
-                elif status in RETRY_STATUS:
-                    retry_after = _retry_after(resp.headers.get("Retry-After"))
-                    kind = RateLimited if status == 429 else ServerError
-                    failure = kind(
-                        f"{method} {self._where(url)} -> {status}: {self._detail(content)}",
-                        status=status,
-                        url=url,
-                    )
-                else:
-                    raise ClientError(
-                        f"{method} {self._where(url)} -> {status}: {self._detail(content)}",
-                        status=status,
-                        url=url,
-                    )
-            if attempt > self.max_retries:
-                failure.args = (f"{failure.args[0]} (gave up after {attempt} attempts)",)
-                raise failure
-            delay = self._backoff(attempt, retry_after)
-            with self._lock:
-                self.retries += 1
-            log.warning("retry %d/%d in %.2fs: %s", attempt, self.max_retries, delay, failure)
-            self._sleep(delay)
+                # the whole body in one read: `resp.content` joins 10 KB chunks in Python
+                # (a third more CPU per page); a short body raises (Content-Length)
+                content = resp.raw.read(decode_content=True)
+            finally:
+                resp.close()  # back to the pool, or dropped when the read failed
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            raise ServerError(
+                self.redact(f"{method} {self._where(url)}: {type(exc).__name__}"), url=url
+            ) from None
+        status = resp.status_code
+        where = f"{method} {self._where(url)}"
+        if status < 300:
+            try:
+                return Response(status, content, decode(content))
+            except msgspec.ValidationError as exc:  # valid JSON, unexpected shape
+                raise UnexpectedResponse(
+                    f"{where}: the body does not have the shape this connector expects "
+                    f"({exc}); the API may have changed",
+                    status=status,
+                    url=url,
+                ) from None
+            except (orjson.JSONDecodeError, msgspec.DecodeError):
+                raise ServerError(
+                    f"{where}: body is not valid JSON ({len(content)} bytes, truncated?)",
+                    status=status,
+                    url=url,
+                ) from None
+        detail = f"{where} -> {status}: {self._detail(content)}"
+        if status in (401, 403):
+            raise AuthError(
+                f"{detail}. Check the API key / access token (and its scopes) in the "
+                "configuration.",
+                status=status,
+                url=url,
+            )
+        if status in RETRY_STATUS:
+            failure = (RateLimited if status == 429 else ServerError)(
+                detail, status=status, url=url
+            )
+            failure.retry_after = _retry_after(resp.headers.get("Retry-After"))
+            raise failure
+        raise ClientError(detail, status=status, url=url)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        return self._backoff(state.attempt_number, getattr(exc, "retry_after", None))
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        with self._lock:
+            self.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        log.warning("retry %d/%d in %.2fs: %s", state.attempt_number, self.max_retries, delay, exc)
+
+    @staticmethod
+    def _give_up(state: RetryCallState) -> Any:
+        exc = state.outcome.exception()
+        exc.args = (f"{exc.args[0]} (gave up after {state.attempt_number} attempts)",)
+        raise exc
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         cap = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
