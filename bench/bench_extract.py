@@ -179,7 +179,7 @@ def fetch_stock(cfgs: dict, plan: dict[str, list[tuple]]) -> float:
 def ours(cfgs: dict) -> tuple[int, float]:
     """Both sources at once, as `elt extract` and the DAG run them."""
     t0 = time.perf_counter()
-    out = run_syncs(list(cfgs), configs=cfgs)
+    out = run_syncs(cfgs)
     seconds = time.perf_counter() - t0
     for res in out.values():
         if isinstance(res, Exception):

@@ -2,23 +2,26 @@
 
 Public API (used by the `elt` CLI and the Airflow DAG)::
 
-    from connectors import run_sync, SyncResult
-    result = run_sync("mailchimp")                      # config from elt.settings
-    result = run_sync("hubspot", settings=s, full_refresh=True, streams=["contacts"])
+    from connectors import MailchimpConfig, run_sync
     result = run_sync("mailchimp", config=MailchimpConfig(api_key=..., raw_path=...))
+    result = run_sync("hubspot", config=cfg, full_refresh=True, streams=["contacts"])
     result.ok, result.rows_per_stream, result.streams["members"].records_read
 
-`run_syncs(sources, *, configs=None, streams=None, **run_sync_kwargs)` runs several
-sources at once (one thread each) and returns each one's `SyncResult` or the
-exception it raised; `elt extract` uses it.
+The package reads no environment: its caller (`elt`) builds each source's config
+(`Source.config_type`, a pydantic model) and passes it down. `registry.SOURCES`
+names the sources, one line each.
 
-`run_sync(source, *, settings=None, config=None, full_refresh=False, streams=None,
-progress=None) -> SyncResult` syncs one source into `settings.raw_path(source)`
-(schema `raw_<source>`). It raises `SourceLocked` when another extract of the same
-source runs, `AuthError` (bad credentials, before anything is written) and
-`SyncFailed` (carrying `.result`) when a stream failed (a DuckDB statement that
-fails is `LoadFailed`, naming the stream and the first error); all derive from
-`ConnectorError`. `progress` receives start/advance/finish callbacks per stream.
+`run_syncs(configs, *, streams=None, **run_sync_kwargs)` runs several sources at
+once (one thread each) and returns each one's `SyncResult` or the exception it
+raised; `elt extract` uses it.
+
+`run_sync(source, *, config, full_refresh=False, streams=None, progress=None) ->
+SyncResult` syncs one source into `config.raw_path` (schema `raw_<source>`). It
+raises `SourceLocked` when another extract of the same source runs, `AuthError`
+(bad credentials, before anything is written) and `SyncFailed` (carrying
+`.result`) when a stream failed (a DuckDB statement that fails is `LoadFailed`,
+naming the stream and the first error); all derive from `ConnectorError`.
+`progress` receives start/advance/finish callbacks per stream.
 
 Design, in the order data flows (see docs/contracts.md §1-2):
 - `http.HttpClient`: keep-alive session, auth, timeouts, retries with exponential
@@ -28,10 +31,11 @@ Design, in the order data flows (see docs/contracts.md §1-2):
   paging fields plus one `Raw` slice (the JSON text) per record: no Python object
   per record; readers decode only the one field they need (a cursor) per record.
 - `mailchimp` / `hubspot`: streams declared as data (`streams.Stream`) + readers.
-- `loader.Loader`: records stay JSON text until DuckDB parses a batch of them in
-  one SQL statement (typed columns + `_raw`), merged on the primary key; the
-  stream's cursor is written to `_state` in the same transaction; `_sync_log`
-  gets one row per stream and run.
+- `loader.Loader`: records stay JSON text until DuckDB parses them, at most
+  `statement_bytes` per SQL statement (typed columns + `_raw`), merged on the
+  primary key. `loader.StreamWriter` owns one stream's write path: batches,
+  commits, the cursor written to `_state` in the same transaction as its rows,
+  its restore after a failed statement, and the stream's `_sync_log` row.
 - Lanes: a source's streams load in lanes (`Source.lanes`), each with its own
   thread, HTTP session and DuckDB connection to the source's file, so the large
   streams (MailChimp sent_to and email_activity) load at the same time. Within a
@@ -50,21 +54,65 @@ Design, in the order data flows (see docs/contracts.md §1-2):
   (`python -m connectors.airbyte <source> spec|check|discover|read ...`).
 """
 
-from connectors.config import HubspotConfig, MailchimpConfig
-from connectors.errors import (
-    AuthError,
-    ClientError,
-    ConfigError,
-    ConnectorError,
-    HttpError,
-    LoadFailed,
-    RateLimited,
-    ServerError,
-    SourceLocked,
-    SyncFailed,
-    UnexpectedResponse,
-)
-from connectors.sync import SOURCES, StreamResult, SyncResult, run_sync
+from typing import TYPE_CHECKING, Any
+
+# Importing `connectors` (or `connectors.registry`, as a DAG file does) stays cheap:
+# the names below load their modules on first use.
+_LAZY = {
+    "HubspotConfig": "connectors.hubspot",
+    "MailchimpConfig": "connectors.mailchimp",
+    "SourceConfig": "connectors.config",
+    "SOURCES": "connectors.sync",
+    "StreamResult": "connectors.loader",
+    "SyncResult": "connectors.sync",
+    "run_sync": "connectors.sync",
+    "run_syncs": "connectors.sync",
+    **{
+        name: "connectors.errors"
+        for name in (
+            "AuthError",
+            "ClientError",
+            "ConfigError",
+            "ConnectorError",
+            "HttpError",
+            "LoadFailed",
+            "RateLimited",
+            "ServerError",
+            "SourceLocked",
+            "SyncFailed",
+            "UnexpectedResponse",
+        )
+    },
+}
+
+if TYPE_CHECKING:
+    from connectors.config import SourceConfig
+    from connectors.errors import (
+        AuthError,
+        ClientError,
+        ConfigError,
+        ConnectorError,
+        HttpError,
+        LoadFailed,
+        RateLimited,
+        ServerError,
+        SourceLocked,
+        SyncFailed,
+        UnexpectedResponse,
+    )
+    from connectors.hubspot import HubspotConfig
+    from connectors.loader import StreamResult
+    from connectors.mailchimp import MailchimpConfig
+    from connectors.sync import SOURCES, SyncResult, run_sync, run_syncs
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'connectors' has no attribute {name!r}")
+
 
 __all__ = [
     "SOURCES",
@@ -78,10 +126,12 @@ __all__ = [
     "MailchimpConfig",
     "RateLimited",
     "ServerError",
+    "SourceConfig",
     "SourceLocked",
     "StreamResult",
     "SyncFailed",
     "SyncResult",
     "UnexpectedResponse",
     "run_sync",
+    "run_syncs",
 ]

@@ -29,7 +29,6 @@ import orjson
 from pydantic import SecretStr
 
 from connectors.base import Checkpoint, Page, ReadContext
-from connectors.config import CONFIG_TYPES
 from connectors.errors import ConnectorError
 from connectors.loader import shape_rows
 from connectors.streams import Stream
@@ -53,7 +52,7 @@ def spec_of(source: str) -> dict[str, Any]:
     """The connection specification, generated from the source's pydantic config model:
     every field the reader uses, with its type, bounds, default and description; secrets
     (`SecretStr`) marked `airbyte_secret`."""
-    model = CONFIG_TYPES[source]
+    model = SOURCES[source].config_type
     schema = model.model_json_schema(mode="serialization")
     props = {k: v for k, v in schema["properties"].items() if k not in _LOADER_ONLY}
     for name, prop in props.items():
@@ -183,7 +182,7 @@ def run(argv: list[str]) -> int:
         parser.error(f"{args.command} needs --config")
     raw_config = _load_json(args.config) or {}
     try:
-        config = CONFIG_TYPES[args.source].model_validate(raw_config)
+        config = src.config_type.model_validate(raw_config)
     except Exception as exc:  # report a bad config as protocol, not a traceback on stdout
         msg = f"invalid {args.source} config: {type(exc).__name__}: {exc}"
         for key in ("api_key", "access_token"):

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from connectors.config import SourceConfig
 from connectors.http import HttpClient
 from connectors.streams import Stream
 
@@ -91,6 +92,7 @@ class Source:
     readers: dict[str, Reader]
     make_client: Callable[[Any], HttpClient]
     check_path: str
+    config_type: type[SourceConfig]  # the source's typed configuration
     # Streams that load at the same time, one lane (thread, HTTP session, DuckDB
     # connection) each; a lane runs its streams in order. Empty: one lane, all streams.
     # Lanes must not depend on each other's rows (a reader re-fetches the parent ids it

@@ -1,7 +1,7 @@
-"""Per-source connector configuration: explicit, typed, independent of the environment.
-
-The CLI builds it from `elt.settings.Settings` (`from_settings`); the Airbyte entry
-point builds it from the platform's JSON config (`model_validate`). Secrets are
+"""What every source's connector configuration holds: explicit, typed, independent of
+the environment. Each source module subclasses `SourceConfig` with its own fields
+(credentials, page sizes). The top (`elt`) builds it from its settings; the Airbyte
+entry point from the platform's JSON config (`model_validate`). Secrets are
 `SecretStr`, so they print as `**********`.
 """
 
@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-
-from connectors.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_START = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-class _Base(BaseModel):
+class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     start_date: datetime = Field(
@@ -69,96 +66,3 @@ class _Base(BaseModel):
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
         return v if v.tzinfo else v.replace(tzinfo=UTC)
-
-
-class MailchimpConfig(_Base):
-    api_key: SecretStr
-    base_url: str | None = Field(
-        None, description="Defaults to https://<dc>.api.mailchimp.com/3.0 from the key's suffix."
-    )
-    page_size: int = Field(1000, ge=1, le=1000)
-    child_lookback_days: int = Field(
-        0,
-        ge=0,
-        description="Campaign children (sent_to, email_activity, unsubscribes) are re-read "
-        "for any campaign whose report counters changed since the last sync (the report "
-        "is read once per sync and decides), and also for campaigns sent within this many "
-        "days of the newest send (0: counters alone decide; raise it if the account's "
-        "report counters lag behind its activity).",
-    )
-
-    @property
-    def url(self) -> str:
-        if self.base_url:
-            return self.base_url.rstrip("/")
-        key = self.api_key.get_secret_value()
-        if "-" not in key:
-            raise ConfigError(
-                "MAILCHIMP_API_KEY must end in '-<dc>' (e.g. '...-us21') when "
-                "MAILCHIMP_BASE_URL is not set"
-            )
-        return f"https://{key.rsplit('-', 1)[1]}.api.mailchimp.com/3.0"
-
-    @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> MailchimpConfig:
-        return cls(
-            api_key=settings.mailchimp_api_key,
-            base_url=settings.mailchimp_base_url,
-            start_date=settings.start_date,
-            page_size=settings.mailchimp_page_size,
-            raw_path=settings.raw_path("mailchimp"),
-            http_timeout_s=settings.http_timeout_s,
-            http_max_retries=settings.http_max_retries,
-            **overrides,
-        )
-
-
-class HubspotConfig(_Base):
-    access_token: SecretStr
-    base_url: str = "https://api.hubapi.com"
-    page_size: int = Field(100, ge=1, le=100)
-    search_page_size: int = Field(200, ge=1, le=200)
-    search_cap: int = Field(10_000, ge=1, description="Results one search query can page through.")
-    association_batch: int = Field(1000, ge=1, le=1000)
-    object_batch: int = Field(100, ge=1, le=100, description="Ids per objects batch read.")
-    requests_per_10s: int = Field(
-        100,
-        ge=0,
-        description="Client-side budget: requests in any 10 s, shared by every stream of the "
-        "app (HubSpot allows private apps 100 per 10 s on Free/Starter, 190 on Professional/"
-        "Enterprise). 0: no budget (a local mock, or a raised limit).",
-    )
-    search_requests_per_s: int = Field(
-        4, ge=0, description="Search requests per second (HubSpot allows 5). 0: no budget."
-    )
-
-    @field_validator("base_url")
-    @classmethod
-    def _strip(cls, v: str) -> str:
-        return v.rstrip("/")
-
-    @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> HubspotConfig:
-        return cls(
-            access_token=settings.hubspot_access_token,
-            base_url=settings.hubspot_base_url,
-            start_date=settings.start_date,
-            page_size=settings.hubspot_page_size,
-            search_page_size=settings.hubspot_search_page_size,
-            requests_per_10s=settings.hubspot_requests_per_10s,
-            search_requests_per_s=settings.hubspot_search_requests_per_s,
-            raw_path=settings.raw_path("hubspot"),
-            http_timeout_s=settings.http_timeout_s,
-            http_max_retries=settings.http_max_retries,
-            **overrides,
-        )
-
-
-SourceConfig = MailchimpConfig | HubspotConfig
-CONFIG_TYPES: dict[str, type[_Base]] = {"mailchimp": MailchimpConfig, "hubspot": HubspotConfig}
-
-
-def config_from_settings(source: str, settings: Any) -> SourceConfig:
-    if source not in CONFIG_TYPES:
-        raise ConfigError(f"unknown source {source!r}; choose one of {sorted(CONFIG_TYPES)}")
-    return CONFIG_TYPES[source].from_settings(settings)  # type: ignore[attr-defined]

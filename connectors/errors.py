@@ -7,7 +7,7 @@ class ConnectorError(Exception):
     """Base class of every error the connectors raise on purpose."""
 
 
-class ConfigError(ConnectorError):
+class ConfigError(ConnectorError, ValueError):
     """The connector configuration is incomplete or inconsistent."""
 
 

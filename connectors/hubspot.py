@@ -26,9 +26,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from pydantic import Field, SecretStr, field_validator
 
 from connectors.base import Checkpoint, Delete, Item, Page, ReadContext, Source, decode_each
-from connectors.config import HubspotConfig
+from connectors.config import SourceConfig
 from connectors.errors import ClientError
 from connectors.http import HttpClient, RequestBudget
 from connectors.paginators import (
@@ -38,6 +39,32 @@ from connectors.paginators import (
     search_pages,
 )
 from connectors.streams import Col, Stream
+
+
+class HubspotConfig(SourceConfig):
+    access_token: SecretStr
+    base_url: str = "https://api.hubapi.com"
+    page_size: int = Field(100, ge=1, le=100)
+    search_page_size: int = Field(200, ge=1, le=200)
+    search_cap: int = Field(10_000, ge=1, description="Results one search query can page through.")
+    association_batch: int = Field(1000, ge=1, le=1000)
+    object_batch: int = Field(100, ge=1, le=100, description="Ids per objects batch read.")
+    requests_per_10s: int = Field(
+        100,
+        ge=0,
+        description="Client-side budget: requests in any 10 s, shared by every stream of the "
+        "app (HubSpot allows private apps 100 per 10 s on Free/Starter, 190 on Professional/"
+        "Enterprise). 0: no budget (a local mock, or a raised limit).",
+    )
+    search_requests_per_s: int = Field(
+        4, ge=0, description="Search requests per second (HubSpot allows 5). 0: no budget."
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.rstrip("/")
+
 
 TS = "TIMESTAMPTZ"
 MAX_PROPERTIES_CHARS = 1800  # keep GET urls well below 414 territory
@@ -477,6 +504,7 @@ SOURCE = Source(
         **{s.name: _assoc_reader(s) for s in (CONTACT_COMPANIES, DEAL_CONTACTS, DEAL_COMPANIES)},
     },
     make_client=make_client,
+    config_type=HubspotConfig,
     check_path="/crm/v3/owners?limit=1",
     # associations read the object tables: they stay in the lane that loads those
     lanes=(

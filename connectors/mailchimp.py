@@ -21,12 +21,44 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
+from pydantic import Field, SecretStr
 
 from connectors.base import Checkpoint, Item, ReadContext, Source, decode_each
-from connectors.config import MailchimpConfig
+from connectors.config import SourceConfig
+from connectors.errors import ConfigError
 from connectors.http import HttpClient
 from connectors.paginators import offset_pages
 from connectors.streams import Col, Stream
+
+
+class MailchimpConfig(SourceConfig):
+    api_key: SecretStr
+    base_url: str | None = Field(
+        None, description="Defaults to https://<dc>.api.mailchimp.com/3.0 from the key's suffix."
+    )
+    page_size: int = Field(1000, ge=1, le=1000)
+    child_lookback_days: int = Field(
+        0,
+        ge=0,
+        description="Campaign children (sent_to, email_activity, unsubscribes) are re-read "
+        "for any campaign whose report counters changed since the last sync (the report "
+        "is read once per sync and decides), and also for campaigns sent within this many "
+        "days of the newest send (0: counters alone decide; raise it if the account's "
+        "report counters lag behind its activity).",
+    )
+
+    @property
+    def url(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        key = self.api_key.get_secret_value()
+        if "-" not in key:
+            raise ConfigError(
+                "MAILCHIMP_API_KEY must end in '-<dc>' (e.g. '...-us21') when "
+                "MAILCHIMP_BASE_URL is not set"
+            )
+        return f"https://{key.rsplit('-', 1)[1]}.api.mailchimp.com/3.0"
+
 
 TS = "TIMESTAMPTZ"
 
@@ -410,6 +442,7 @@ SOURCE = Source(
         ),
     },
     make_client=make_client,
+    config_type=MailchimpConfig,
     check_path="/ping",
     # the two largest loads (sent_to, email_activity) in different lanes
     lanes=(

@@ -13,14 +13,14 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from connectors import hubspot, mailchimp
+from connectors import registry
 from connectors.base import Checkpoint, Delete, Page, ReadContext, Source
-from connectors.config import CONFIG_TYPES, SourceConfig, config_from_settings
+from connectors.config import SourceConfig
 from connectors.errors import ConfigError, ConnectorError, SyncFailed
 from connectors.http import HttpClient
 from connectors.loader import Loader, StreamResult, StreamWriter, source_lock
@@ -28,7 +28,7 @@ from connectors.streams import Stream
 
 log = logging.getLogger("connectors.sync")
 
-SOURCES: dict[str, Source] = {"mailchimp": mailchimp.SOURCE, "hubspot": hubspot.SOURCE}
+SOURCES: dict[str, Source] = {name: registry.load(name) for name in registry.SOURCES}
 
 
 class Progress(Protocol):
@@ -70,9 +70,7 @@ class SyncResult:
 
 
 def get_source(name: str) -> Source:
-    if name not in SOURCES:
-        raise ConfigError(f"unknown source {name!r}; choose one of {sorted(SOURCES)}")
-    return SOURCES[name]
+    return registry.load(name)
 
 
 def select_streams(source: Source, names: Iterable[str] | None) -> list[Stream]:
@@ -94,26 +92,20 @@ def check_connection(source: Source, client: HttpClient) -> None:
 def run_sync(
     source: str,
     *,
-    settings: Any = None,
-    config: SourceConfig | None = None,
+    config: SourceConfig,
     full_refresh: bool = False,
     streams: Iterable[str] | None = None,
     progress: Progress | None = None,
 ) -> SyncResult:
     """Sync one source into its raw DuckDB file. See the package docstring."""
     src = get_source(source)
-    if config is None:
-        if settings is None:
-            from elt.settings import get_settings  # the CLI/DAG path; connectors stay importable
-
-            settings = get_settings()
-        config = config_from_settings(source, settings)
-    if not isinstance(config, CONFIG_TYPES[source]):
-        raise ConfigError(f"{source} needs a {CONFIG_TYPES[source].__name__}")
+    if not isinstance(config, src.config_type):
+        raise ConfigError(
+            f"{source} needs a {src.config_type.__name__}, got {type(config).__name__}"
+        )
     if config.raw_path is None:
         raise ConfigError(f"{source}: config.raw_path (the raw DuckDB file) is not set")
     selected = select_streams(src, streams)
-    progress = progress or NullProgress()
     sync_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{source}-{uuid.uuid4().hex[:8]}"
     result = SyncResult(source, sync_id, str(config.raw_path))
     t0 = time.monotonic()
@@ -131,34 +123,7 @@ def run_sync(
             )
             try:
                 loader.ensure_tables(src.streams)
-                lanes = src.lanes_of(selected)
-                outcome: dict[str, StreamResult] = {}
-
-                def run_lane(streams: list[Stream], own: bool) -> None:
-                    """`own`: a lane of its own (HTTP session, DuckDB connection)."""
-                    lane_client = src.make_client(config) if own else client
-                    lane_loader = loader.lane() if own else loader
-                    ctx = ReadContext(
-                        config=config,
-                        client=lane_client,
-                        full_refresh=full_refresh,
-                        query=_reader(lane_loader),
-                    )
-                    try:
-                        snap = lane_loader.snapshot(streams)
-                        for stream in streams:
-                            sr = _run_stream(
-                                lane_loader, src, stream, ctx, progress, snap[stream.name]
-                            )
-                            outcome[stream.name] = sr
-                            if sr.error and sr.error.startswith("AuthError"):
-                                break
-                    finally:
-                        if own:
-                            lane_loader.close()
-                            lane_client.close()
-
-                _in_threads([(lane, i > 0) for i, lane in enumerate(lanes)], run_lane)
+                outcome = _run_lanes(src, config, client, loader, selected, full_refresh, progress)
                 result.streams = {s.name: outcome[s.name] for s in selected if s.name in outcome}
             finally:
                 loader.close()
@@ -169,6 +134,43 @@ def run_sync(
         failed = {k: v.error for k, v in result.streams.items() if v.status != "succeeded"}
         raise SyncFailed(f"{source} sync {sync_id} failed for {failed}", result)
     return result
+
+
+def _run_lanes(
+    src: Source,
+    config: SourceConfig,
+    client: HttpClient,
+    loader: Loader,
+    selected: list[Stream],
+    full_refresh: bool,
+    progress: Progress | None,
+) -> dict[str, StreamResult]:
+    """The selected streams in the source's lanes, one thread each; the first lane uses
+    `client` and `loader`, the others their own session and DuckDB connection."""
+    progress = progress or NullProgress()
+    outcome: dict[str, StreamResult] = {}
+
+    def run_lane(streams: list[Stream], own: bool) -> None:
+        lane_client = src.make_client(config) if own else client
+        lane_loader = loader.lane() if own else loader
+        ctx = ReadContext(
+            config=config, client=lane_client, full_refresh=full_refresh, query=_reader(lane_loader)
+        )
+        try:
+            snap = lane_loader.snapshot(streams)
+            for stream in streams:
+                sr = _run_stream(lane_loader, src, stream, ctx, progress, snap[stream.name])
+                outcome[stream.name] = sr
+                if sr.error and sr.error.startswith("AuthError"):
+                    break
+        finally:
+            if own:
+                lane_loader.close()
+                lane_client.close()
+
+    lanes = src.lanes_of(selected)
+    _in_threads([(lane, i > 0) for i, lane in enumerate(lanes)], run_lane)
+    return outcome
 
 
 def _in_threads(jobs: list[tuple[Any, ...]], fn: Any) -> None:
@@ -194,32 +196,28 @@ def _in_threads(jobs: list[tuple[Any, ...]], fn: Any) -> None:
 
 
 def run_syncs(
-    sources: Sequence[str],
+    configs: Mapping[str, SourceConfig],
     *,
     streams: Mapping[str, Iterable[str] | None] | None = None,
-    configs: Mapping[str, SourceConfig] | None = None,
     **kwargs: Any,
 ) -> dict[str, SyncResult | Exception]:
     """Sync several sources at once, one thread each (each has its own DuckDB file, so
     they never wait on each other's lock): the fetch of one overlaps the load of the
-    other, and both cores work. `kwargs` go to every `run_sync`; `streams` and
-    `configs` map a source to its stream names and its config. Returns each source's
-    result, or the exception (`SyncFailed`, `AuthError`, ...) it raised, in order."""
+    other, and both cores work. `configs` maps each source to its config, `streams` to
+    its stream names; `kwargs` go to every `run_sync`. Returns each source's result, or
+    the exception (`SyncFailed`, `AuthError`, ...) it raised, in order."""
     out: dict[str, SyncResult | Exception] = {}
 
     def one(source: str) -> None:
         try:
             out[source] = run_sync(
-                source,
-                streams=(streams or {}).get(source),
-                config=(configs or {}).get(source),
-                **kwargs,
+                source, config=configs[source], streams=(streams or {}).get(source), **kwargs
             )
         except Exception as exc:  # handed back to the caller, per source
             out[source] = exc
 
-    _in_threads([(s,) for s in sources], one)
-    return {s: out[s] for s in sources}
+    _in_threads([(s,) for s in configs], one)
+    return {s: out[s] for s in configs}
 
 
 def _reader(loader: Loader):

@@ -18,6 +18,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
+from elt.stages import SOURCES
+
 DEFAULT_ARGS = {
     "owner": "data-platform",
     "retries": 2,
@@ -69,7 +71,7 @@ def saas_elt():
             raise RuntimeError("data-quality checks failed; see the data docs for details")
         return result.counts
 
-    extracts = [extract.override(task_id=f"extract_{s}")(s) for s in ("mailchimp", "hubspot")]
+    extracts = [extract.override(task_id=f"extract_{s}")(s) for s in SOURCES]
     extracts >> dbt_build() >> quality_checks()
 
 

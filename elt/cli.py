@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import typer
 
+from elt.extract import extract
 from elt.settings import get_settings
+from mock_apis.cli import app as mock_apis_app
 
 app = typer.Typer(
     help=__doc__.split("\n\n")[0] + "\n\nStages: mock-apis -> extract -> transform -> check.",
@@ -18,27 +20,8 @@ app = typer.Typer(
 )
 
 
-def _mount_optional(module: str, attr: str, name: str, help_missing: str) -> None:
-    """Mount a sub-app from a stage package, or a stub that says it is missing."""
-    try:
-        mod = __import__(module, fromlist=[attr])
-        sub = getattr(mod, attr)
-    except (ImportError, AttributeError):
-
-        @app.command(name, help=f"(not built yet) {help_missing}")
-        def _missing() -> None:
-            typer.echo(f"`elt {name}` is not built yet: {help_missing}", err=True)
-            raise typer.Exit(3)
-
-        return
-    if isinstance(sub, typer.Typer):
-        app.add_typer(sub, name=name)
-    else:
-        app.command(name)(sub)
-
-
-_mount_optional("mock_apis.cli", "app", "mock-apis", "mock MailChimp + HubSpot servers (issue #3).")
-_mount_optional("connectors.cli", "extract", "extract", "the custom connectors (issue #4).")
+app.add_typer(mock_apis_app, name="mock-apis")
+app.command("extract")(extract)
 
 
 @app.command()

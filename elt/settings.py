@@ -10,19 +10,49 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, ValidationError, create_model, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connectors.registry import SOURCES
+from mock_apis.credentials import MOCK_HUBSPOT_TOKEN, MOCK_MAILCHIMP_API_KEY
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Credentials the mock APIs accept by default. They open nothing real.
-MOCK_MAILCHIMP_API_KEY = "0123456789abcdef0123456789abcdef-us21"
-MOCK_HUBSPOT_TOKEN = "pat-na1-00000000-0000-0000-0000-000000000000"
+MOCK_CREDENTIALS = {
+    "mailchimp": {"api_key": MOCK_MAILCHIMP_API_KEY},
+    "hubspot": {"access_token": MOCK_HUBSPOT_TOKEN},
+}
+# fields these settings give every source's config (not read per source)
+_SHARED = {"start_date", "http_timeout_s", "http_max_retries", "raw_path"}
 
 
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
+
+
+def _aliases(alias: Any) -> list[str]:
+    return list(getattr(alias, "choices", None) or ([alias] if isinstance(alias, str) else []))
+
+
+def _config_type(source: str) -> type:
+    from connectors.registry import load
+
+    return load(source).config_type
+
+
+class _SourceEnv(BaseSettings):
+    """One source's `<SOURCE>_<FIELD>` variables, raw: the config model validates them."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+@lru_cache
+def _source_env(source: str) -> type[_SourceEnv]:
+    fields = {n: (Any, None) for n in _config_type(source).model_fields if n not in _SHARED}
+    return create_model(f"{source.title()}Env", __base__=_SourceEnv, **fields)
 
 
 class Settings(BaseSettings):
@@ -45,46 +75,15 @@ class Settings(BaseSettings):
         "(default <data>/warehouse.duckdb).",
     )
 
-    # --- sources -------------------------------------------------------------
-    mailchimp_api_key: SecretStr = Field(
-        SecretStr(MOCK_MAILCHIMP_API_KEY), validation_alias=_env("MAILCHIMP_API_KEY")
-    )
-    mailchimp_base_url: str | None = Field(
-        None,
-        validation_alias=_env("MAILCHIMP_BASE_URL"),
-        description="MAILCHIMP_BASE_URL: defaults to https://<dc>.api.mailchimp.com/3.0 "
-        "from the key's data centre.",
-    )
-    hubspot_access_token: SecretStr = Field(
-        SecretStr(MOCK_HUBSPOT_TOKEN), validation_alias=_env("HUBSPOT_ACCESS_TOKEN")
-    )
-    hubspot_base_url: str = Field(
-        "https://api.hubapi.com", validation_alias=_env("HUBSPOT_BASE_URL")
-    )
+    # --- sources: shared by every connector ------------------------------------
+    # Each source's own fields (credentials, page sizes, budgets) are read by
+    # `source_config` from `<SOURCE>_<FIELD>` variables, e.g. MAILCHIMP_API_KEY,
+    # HUBSPOT_PAGE_SIZE, for every field of the source's config model.
     start_date: datetime = Field(
         datetime(2020, 1, 1, tzinfo=UTC),
         validation_alias=_env("ELT_START_DATE"),
         description="ELT_START_DATE: earliest email activity a first sync reads (entities are "
         "read whole whatever their last-changed date).",
-    )
-    mailchimp_page_size: int = Field(
-        1000, ge=1, le=1000, validation_alias=_env("MAILCHIMP_PAGE_SIZE", "ELT_PAGE_SIZE")
-    )
-    hubspot_page_size: int = Field(100, ge=1, le=100, validation_alias=_env("HUBSPOT_PAGE_SIZE"))
-    hubspot_search_page_size: int = Field(
-        200, ge=1, le=200, validation_alias=_env("HUBSPOT_SEARCH_PAGE_SIZE")
-    )
-    hubspot_requests_per_10s: int = Field(
-        100,
-        ge=0,
-        validation_alias=_env("HUBSPOT_REQUESTS_PER_10S"),
-        description="HUBSPOT_REQUESTS_PER_10S: client-side request budget per 10 s (0: none).",
-    )
-    hubspot_search_requests_per_s: int = Field(
-        4,
-        ge=0,
-        validation_alias=_env("HUBSPOT_SEARCH_REQUESTS_PER_S"),
-        description="HUBSPOT_SEARCH_REQUESTS_PER_S: search requests per second (0: none).",
     )
     http_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("ELT_HTTP_TIMEOUT"))
     http_max_retries: int = Field(8, ge=0, validation_alias=_env("ELT_HTTP_MAX_RETRIES"))
@@ -112,10 +111,43 @@ class Settings(BaseSettings):
     )
     airflow_api_port: int = Field(8080, validation_alias=_env("AIRFLOW__API__PORT"))
 
-    @field_validator("mailchimp_base_url", "hubspot_base_url")
+    @model_validator(mode="after")
+    def _sources_valid(self) -> Settings:
+        """Build every source's config now, so a bad variable fails at start-up, named."""
+        for name in SOURCES:
+            self.source_config(name)
+        return self
+
+    def source_config(self, source: str, **overrides: Any) -> Any:
+        """The typed config the `source`'s connector gets (`connectors.base.Source.config_type`):
+        its own fields from `<SOURCE>_<FIELD>` variables (and `.env`), the shared ones from
+        these settings, `overrides` last. The mock APIs' credentials stand in for unset ones."""
+        config_type = _config_type(source)
+        prefix = f"{source.upper()}_"
+        values: dict[str, Any] = {
+            **MOCK_CREDENTIALS.get(source, {}),
+            "start_date": self.start_date,
+            "http_timeout_s": self.http_timeout_s,
+            "http_max_retries": self.http_max_retries,
+            "raw_path": self.raw_path(source),
+            **_source_env(source)(_env_prefix=prefix).model_dump(exclude_unset=True),
+            **overrides,
+        }
+        try:
+            return config_type.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{prefix}{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors()
+            )
+            raise ValueError(f"invalid {source} settings: {problems}") from None
+
     @classmethod
-    def _strip_slash(cls, v: str | None) -> str | None:
-        return v.rstrip("/") if v else v
+    def env_names(cls) -> set[str]:
+        """Every variable the settings read (the shared ones and each source's own)."""
+        names = {n for f in cls.model_fields.values() for n in _aliases(f.validation_alias)}
+        for source in SOURCES:
+            names |= {f"{source.upper()}_{f.upper()}" for f in _source_env(source).model_fields}
+        return names
 
     # --- derived paths -------------------------------------------------------
     @property
@@ -139,25 +171,21 @@ class Settings(BaseSettings):
         """dbt's target/ (artifacts + docs site), kept with the data it describes."""
         return self.data_dir / "dbt" / "target"
 
-    @property
-    def mailchimp_url(self) -> str:
-        """Explicit MAILCHIMP_BASE_URL, else the real API for the key's data centre."""
-        if self.mailchimp_base_url:
-            return self.mailchimp_base_url
-        key = self.mailchimp_api_key.get_secret_value()
-        if "-" not in key:
-            raise ValueError(
-                "MAILCHIMP_API_KEY must end in '-<dc>' (e.g. '...-us21') when "
-                "MAILCHIMP_BASE_URL is not set"
-            )
-        return f"https://{key.rsplit('-', 1)[1]}.api.mailchimp.com/3.0"
+    def quality_config(self) -> Any:
+        """What the checks read (each source's raw file and the warehouse) and write."""
+        from quality import QualityConfig
+
+        return QualityConfig(
+            databases={**{s: self.raw_path(s) for s in SOURCES}, "warehouse": self.warehouse},
+            gx_dir=self.data_dir / "gx",
+            docs_dir=self.quality_docs_dir,
+        )
 
     def dbt_env(self) -> dict[str, str]:
         """Env vars the dbt profile reads (profiles.yml uses env_var())."""
         return {
             "ELT_WAREHOUSE_PATH": str(self.warehouse),
-            "ELT_RAW_MAILCHIMP_PATH": str(self.raw_path("mailchimp")),
-            "ELT_RAW_HUBSPOT_PATH": str(self.raw_path("hubspot")),
+            **{f"ELT_RAW_{s.upper()}_PATH": str(self.raw_path(s)) for s in SOURCES},
         }
 
 

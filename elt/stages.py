@@ -8,7 +8,6 @@ Airflow can run them in separate processes and retry one alone.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import shutil
@@ -20,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from connectors.registry import SOURCES
 from elt.settings import REPO_ROOT, Settings
 
-SOURCES = ("mailchimp", "hubspot")
 DAG_ID = "saas_elt"
 BUILD_RESULTS = "build_run_results.json"
 QUALITY_RESULTS = "quality_results.json"
@@ -34,57 +33,38 @@ class StageResult:
     ok: bool
     detail: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    report: str = ""  # the stage's own report (e.g. one line per suite), printed first
 
     def summary(self) -> str:
         status = "ok" if self.ok else "FAILED"
-        lines = [f"{self.name}: {status}" + (f" - {self.detail}" if self.detail else "")]
+        lines = [self.report] if self.report else []
+        lines.append(f"{self.name}: {status}" + (f" - {self.detail}" if self.detail else ""))
         lines += [f"  {k:<28} {v:>10,}" for k, v in self.counts.items()]
         return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- availability
-def missing_stages(settings: Settings) -> dict[str, str]:
-    """Stages whose code is not in the repo yet, with the reason. Never pretend."""
-    missing: dict[str, str] = {}
-    checks = {
-        "mock-apis": ("mock_apis.testing", "MockServer"),
-        "extract": ("connectors", "run_sync"),
-        "check": ("quality", "run_checks"),
-    }
-    for stage, (module, attr) in checks.items():
-        try:
-            if not hasattr(importlib.import_module(module), attr):
-                missing[stage] = f"{module}.{attr} does not exist yet"
-        except ImportError as exc:
-            missing[stage] = f"cannot import {module}: {exc}"
-    if not (settings.dbt_project_dir / "dbt_project.yml").exists():
-        missing["transform"] = f"no dbt project at {settings.dbt_project_dir}"
-    return missing
-
-
 # --------------------------------------------------------------------------- extract
-def extract(settings: Settings, source: str, *, full_refresh: bool = False) -> StageResult:
-    """Run one source's connector into its own raw DuckDB file."""
-    import connectors
+def extract(
+    settings: Settings,
+    source: str,
+    *,
+    full_refresh: bool = False,
+    overrides: dict[str, object] | None = None,
+) -> StageResult:
+    """Run one source's connector into its own raw DuckDB file. `overrides` replace
+    fields of the source's config (e.g. the mock APIs' URL and credentials)."""
+    from connectors import run_sync
 
-    result = connectors.run_sync(source, settings=settings, full_refresh=full_refresh)
-    counts = {f"{source}.{k}": v for k, v in _result_counts(result).items()}
+    config = settings.source_config(source, **(overrides or {}))
+    result = run_sync(source, config=config, full_refresh=full_refresh)
+    counts = {f"{source}.{k}": v for k, v in result.rows_per_stream.items()}
     return StageResult(f"extract {source}", True, counts=counts)
 
 
-def _result_counts(result: object) -> dict[str, int]:
-    """Rows per stream from a connectors SyncResult, whatever its exact shape."""
-    for attr in ("rows_per_stream", "counts", "streams"):
-        value = getattr(result, attr, None)
-        if isinstance(value, dict):
-            out = {}
-            for k, v in value.items():
-                if isinstance(v, int):
-                    out[k] = v
-                else:
-                    out[k] = int(getattr(v, "records_written", getattr(v, "rows", 0)) or 0)
-            return out
-    return {}
+def source_overrides(env: dict[str, str], source: str) -> dict[str, object]:
+    """`<SOURCE>_<FIELD>` entries of `env` as config fields of `source`."""
+    prefix = f"{source.upper()}_"
+    return {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
 
 
 # --------------------------------------------------------------------------- transform
@@ -170,7 +150,7 @@ def check(settings: Settings) -> StageResult:
     """Great Expectations suites over the raw layer and the warehouse."""
     import quality
 
-    result = quality.run_checks(settings)
+    result = quality.run_checks(settings.quality_config())
     counts = {
         "suites passed": sum(r.status == "passed" for r in result.results),
         "suites failed": sum(r.status in ("failed", "error") for r in result.results),
@@ -178,8 +158,9 @@ def check(settings: Settings) -> StageResult:
         "expectations passed": result.passed,
         "expectations failed": result.failed,
     }
-    docs = f"data docs: {result.docs_index}" if result.docs_index else ""
-    stage = StageResult("check (great expectations)", result.ok, docs, counts)
+    stage = StageResult(
+        "check (great expectations)", result.ok, "", counts, report=result.summary()
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / QUALITY_RESULTS).write_text(
         json.dumps({"ok": result.ok, "counts": counts, "docs_index": str(result.docs_index)})
@@ -278,14 +259,7 @@ def _last_run_task_tries(settings: Settings) -> dict[str, int]:
 
 # --------------------------------------------------------------------------- run all
 def run_all(settings: Settings, *, via_airflow: bool, start_mock: bool) -> bool:
-    """Every stage that exists, in order; say plainly which ones do not exist yet."""
-    missing = missing_stages(settings)
-    for stage, why in missing.items():
-        print(f"[missing stage] {stage}: {why}")
-    if start_mock and "mock-apis" in missing:
-        print("Cannot start the mock APIs; nothing to extract from.")
-        return False
-
+    """Every stage in order: (mock APIs) -> extract -> transform -> check."""
     results: list[StageResult] = []
     with contextlib.ExitStack() as stack:
         env: dict[str, str] = {}
@@ -295,35 +269,21 @@ def run_all(settings: Settings, *, via_airflow: bool, start_mock: bool) -> bool:
         if via_airflow:
             results.append(run_dag_test(settings, env))
         else:
-            stage_settings = settings.model_copy(update=_settings_overrides(env))
-            if "extract" not in missing:
-                # both sources at once, as the DAG runs them (one raw file each)
-                with ThreadPoolExecutor(len(SOURCES), thread_name_prefix="extract") as pool:
-                    results += list(pool.map(lambda s: extract(stage_settings, s), SOURCES))
-            if "transform" not in missing:
-                results.append(transform(stage_settings))
-            if "check" not in missing:
-                results.append(check(stage_settings))
+            # both sources at once, as the DAG runs them (one raw file each)
+            with ThreadPoolExecutor(len(SOURCES), thread_name_prefix="extract") as pool:
+                results += list(
+                    pool.map(
+                        lambda s: extract(settings, s, overrides=source_overrides(env, s)),
+                        SOURCES,
+                    )
+                )
+            results.append(transform(settings))
+            results.append(check(settings))
 
     for r in results:
         print(r.summary())
-    print(pipeline_summary(settings, missing))
+    print(pipeline_summary(settings))
     return all(r.ok for r in results)
-
-
-def _settings_overrides(env: dict[str, str]) -> dict[str, object]:
-    from pydantic import SecretStr
-
-    if not env:
-        return {}
-    return {
-        "mailchimp_base_url": env["MAILCHIMP_BASE_URL"],
-        "mailchimp_api_key": SecretStr(env["MAILCHIMP_API_KEY"]),
-        "hubspot_base_url": env["HUBSPOT_BASE_URL"],
-        "hubspot_access_token": SecretStr(env["HUBSPOT_ACCESS_TOKEN"]),
-        "hubspot_requests_per_10s": int(env["HUBSPOT_REQUESTS_PER_10S"]),
-        "hubspot_search_requests_per_s": int(env["HUBSPOT_SEARCH_REQUESTS_PER_S"]),
-    }
 
 
 # --------------------------------------------------------------------------- summary
@@ -350,7 +310,7 @@ def layer_row_counts(path: Path) -> dict[str, int]:
         con.close()
 
 
-def pipeline_summary(settings: Settings, missing: dict[str, str]) -> str:
+def pipeline_summary(settings: Settings) -> str:
     lines = ["", "=== pipeline summary ==="]
     for source in SOURCES:
         for schema, n in layer_row_counts(settings.raw_path(source)).items():
@@ -372,6 +332,4 @@ def pipeline_summary(settings: Settings, missing: dict[str, str]) -> str:
             lines.append(f"  great expectations {k:<19} {v:>10,}")
         qdocs = q["docs_index"]
     lines.append(f"  data-quality docs: {qdocs}")
-    for stage, why in missing.items():
-        lines.append(f"  MISSING stage {stage}: {why}")
     return "\n".join(lines)

@@ -10,10 +10,12 @@ Where things are:
 
 Public API::
 
-    from quality import run_checks
+    from quality import QualityConfig, run_checks
 
-    result = run_checks(settings=None, layers=("raw", "warehouse"))
-    # settings=None -> elt.settings.get_settings(); suites=[...] runs a subset of SUITES
+    config = QualityConfig(databases={"mailchimp": raw_mc, "hubspot": raw_hs,
+                                      "warehouse": wh}, gx_dir=..., docs_dir=...)
+    result = run_checks(config, layers=("raw", "warehouse"))
+    # suites=[...] runs a subset of SUITES; `elt` builds the config from its settings
     result.ok            # True when no expectation failed, no suite errored,
                          # and at least one expectation was evaluated
     result.passed        # expectations that passed (all suites)
@@ -32,13 +34,12 @@ Public API::
 A table or file that does not exist yet (e.g. the warehouse before `elt
 transform`) is reported as `skipped` with the reason; it is never counted as
 passed. All reads use `read_only=True` and fail fast, naming the file, when a
-writer holds it. GX's own project lives under `<data>/gx`; data docs under
-`settings.quality_docs_dir`. `python -m quality` runs everything and exits 1
-unless `ok`.
+writer holds it. GX's own project lives under `config.gx_dir`; data docs under
+`config.docs_dir`. `elt check` runs everything and exits 1 unless `ok`.
 """
 
 from quality.result import QualityResult, SuiteResult
-from quality.runner import run_checks
+from quality.runner import QualityConfig, run_checks
 from quality.suites import SUITES
 
-__all__ = ["SUITES", "QualityResult", "SuiteResult", "run_checks"]
+__all__ = ["SUITES", "QualityConfig", "QualityResult", "SuiteResult", "run_checks"]

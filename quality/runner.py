@@ -3,13 +3,14 @@
 The GX project (suites, validation definitions, results) lives under
 `<data>/gx`, next to the data it describes and out of the repository; the
 suites are re-declared from `quality/suites.py` on every run, so the code is
-the source of truth. Data docs go to `settings.quality_docs_dir`.
+the source of truth. Data docs go to `QualityConfig.docs_dir`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,23 +29,27 @@ from quality.suites import SUITES
 if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
 
-    from elt.settings import Settings
-
 DOCS_SITE = "quality_docs"
 DATASOURCE = "duckdb_tables"
 
 
+@dataclass(frozen=True)
+class QualityConfig:
+    """Where the checks read and write: each suite's `database` name (a source's raw file,
+    or `warehouse`) to its DuckDB file; GX's stores; the data docs site."""
+
+    databases: Mapping[str, Path]
+    gx_dir: Path
+    docs_dir: Path
+
+
 def run_checks(
-    settings: Settings | None = None,
+    config: QualityConfig,
     *,
     layers: Iterable[Layer] = ("raw", "warehouse"),
     suites: Sequence[TableSuite] | None = None,
 ) -> QualityResult:
     """Validate every declared table of the given layers; see `quality` for the contract."""
-    if settings is None:
-        from elt.settings import get_settings
-
-        settings = get_settings()
     layers = tuple(layers)
     unknown = set(layers) - {"raw", "warehouse"}
     if unknown:
@@ -55,11 +60,11 @@ def run_checks(
     context = source = None
     run_ids: list[Any] = []
     # One file at a time: read its tables (connection closed again), validate, let go.
-    for path, group in _by_file(settings, chosen).items():
+    for path, group in _by_file(config, chosen).items():
         loaded: list[tuple[TableSuite, TableData, SuiteResult]] = []
         _read_group(path, group, outcomes, loaded)
         if loaded and context is None:
-            context = _context(settings)
+            context = _context(config)
             source = context.data_sources.add_or_update_pandas(DATASOURCE)
         for suite, data, outcome in loaded:
             try:
@@ -68,7 +73,7 @@ def run_checks(
                 outcome.status = "error"
                 outcome.reason = f"Great Expectations raised {type(exc).__name__}: {exc}"
 
-    docs_index = _build_docs(context, run_ids, settings.quality_docs_dir) if run_ids else None
+    docs_index = _build_docs(context, run_ids, config.docs_dir) if run_ids else None
 
     return QualityResult(
         [outcomes[s.name] for s in chosen],
@@ -77,16 +82,15 @@ def run_checks(
     )
 
 
-def _path(settings: Settings, suite: TableSuite) -> Path:
-    if suite.database == "warehouse":
-        return settings.warehouse
-    return settings.raw_path(suite.database)
-
-
-def _by_file(settings: Settings, suites: list[TableSuite]) -> dict[Path, list[TableSuite]]:
+def _by_file(config: QualityConfig, suites: list[TableSuite]) -> dict[Path, list[TableSuite]]:
     groups: dict[Path, list[TableSuite]] = {}
     for suite in suites:
-        groups.setdefault(_path(settings, suite), []).append(suite)
+        if suite.database not in config.databases:
+            raise ValueError(
+                f"suite {suite.name} reads database {suite.database!r}, which the config does "
+                f"not map to a file (known: {sorted(config.databases)})"
+            )
+        groups.setdefault(config.databases[suite.database], []).append(suite)
     return groups
 
 
@@ -132,8 +136,8 @@ def _read_group(
 
 
 # --------------------------------------------------------------------------- GX
-def _context(settings: Settings) -> AbstractDataContext:
-    """A GX context whose stores live under <data>/gx, with our docs site and no telemetry.
+def _context(config: QualityConfig) -> AbstractDataContext:
+    """A GX context whose stores live under `config.gx_dir`, with our docs site and no telemetry.
 
     Ephemeral, but with filesystem stores: results and suites persist (so the
     docs keep history) while GX's `great_expectations.yml` is never written or
@@ -149,7 +153,7 @@ def _context(settings: Settings) -> AbstractDataContext:
         ProgressBarsConfig,
     )
 
-    root = settings.data_dir / "gx"
+    root = config.gx_dir
     root.mkdir(parents=True, exist_ok=True)
     config = DataContextConfig(
         store_backend_defaults=FilesystemStoreBackendDefaults(root_directory=str(root)),
@@ -159,7 +163,7 @@ def _context(settings: Settings) -> AbstractDataContext:
                 "show_how_to_buttons": False,
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(settings.quality_docs_dir.resolve()),
+                    "base_directory": str(config.docs_dir.resolve()),
                 },
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
                 # Validation pages already list each expectation; suite pages would

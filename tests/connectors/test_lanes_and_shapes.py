@@ -18,7 +18,7 @@ def test_run_syncs_returns_each_sources_result_or_its_own_error(mock_server, tmp
     cfgs["hubspot"] = cfgs["hubspot"].model_copy(
         update={"access_token": SecretStr("pat-na1-11111111-2222-3333-4444-555555555555")}
     )
-    out = run_syncs(["mailchimp", "hubspot"], configs=cfgs)
+    out = run_syncs({s: cfgs[s] for s in ("mailchimp", "hubspot")})
     assert list(out) == ["mailchimp", "hubspot"]
     assert isinstance(out["mailchimp"], SyncResult) and out["mailchimp"].ok
     assert isinstance(out["hubspot"], AuthError)
@@ -52,7 +52,7 @@ def test_a_body_of_unexpected_shape_fails_at_once_naming_the_url(mock_server, tm
 
 def test_email_activity_raw_holds_the_action_and_the_api_record_it_came_from(mock_server, tmp_path):
     cfgs = configs(mock_server, tmp_path)
-    assert run_syncs(["mailchimp"], configs=cfgs)["mailchimp"].ok
+    assert run_syncs({"mailchimp": cfgs["mailchimp"]})["mailchimp"].ok
     con = duckdb.connect(str(cfgs["mailchimp"].raw_path), read_only=True)
     try:
         rows, bad = con.execute(
@@ -75,7 +75,7 @@ def test_a_raw_table_missing_from_an_existing_file_is_created_and_filled(mock_se
     """A file written by an older version lacks a newer stream's table: the loader's cheap
     existence probe fails, it lists the catalog instead and creates only what is missing."""
     cfgs = configs(mock_server, tmp_path)
-    run_syncs(["mailchimp"], configs=cfgs)
+    run_syncs({"mailchimp": cfgs["mailchimp"]})
     path = cfgs["mailchimp"].raw_path
     con = duckdb.connect(str(path))
     try:
@@ -84,7 +84,7 @@ def test_a_raw_table_missing_from_an_existing_file_is_created_and_filled(mock_se
         members_before = con.execute("SELECT count(*) FROM raw_mailchimp.members").fetchone()
     finally:
         con.close()
-    out = run_syncs(["mailchimp"], configs=cfgs)
+    out = run_syncs({"mailchimp": cfgs["mailchimp"]})
     assert isinstance(out["mailchimp"], SyncResult), out["mailchimp"]
     assert out["mailchimp"].streams["unsubscribes"].mode == "full_refresh"
     assert out["mailchimp"].streams["members"].mode == "incremental"

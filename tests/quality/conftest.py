@@ -215,4 +215,4 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory):
     from quality import run_checks
 
     settings = build_clean(Settings(data_dir=tmp_path_factory.mktemp("clean") / "data"))
-    return settings, run_checks(settings)
+    return settings, run_checks(settings.quality_config())

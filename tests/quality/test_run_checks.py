@@ -180,7 +180,9 @@ def test_broken_data_fails_the_right_suite_naming_the_expectation(
     execute(path, sql)
 
     # Every suite of the broken file runs, so a check that misfires elsewhere shows up.
-    result = run_checks(clean, suites=[s for s in SUITES if s.database == database])
+    result = run_checks(
+        clean.quality_config(), suites=[s for s in SUITES if s.database == database]
+    )
 
     assert not result.ok
     failed = [r for r in result.results if r.status != "passed"]
@@ -195,7 +197,7 @@ def test_broken_data_fails_the_right_suite_naming_the_expectation(
 
 def test_missing_warehouse_is_skipped_not_passed(raw_only: Settings):
     settings = raw_only
-    result = run_checks(settings)
+    result = run_checks(settings.quality_config())
 
     warehouse = [r for r in result.results if r.layer == "warehouse"]
     assert warehouse and all(r.status == "skipped" for r in warehouse)
@@ -209,7 +211,7 @@ def test_missing_warehouse_is_skipped_not_passed(raw_only: Settings):
 def test_missing_table_is_skipped_while_the_rest_of_the_file_is_checked(clean: Settings):
     execute(clean.warehouse, "drop table marts.mart_marketing_funnel")
 
-    result = run_checks(clean, layers=("warehouse",))
+    result = run_checks(clean.quality_config(), layers=("warehouse",))
 
     funnel = result.suite("warehouse.mart_marketing_funnel")
     assert funnel.status == "skipped"
@@ -219,7 +221,7 @@ def test_missing_table_is_skipped_while_the_rest_of_the_file_is_checked(clean: S
 
 
 def test_nothing_built_is_not_ok(settings: Settings):
-    result = run_checks(settings)
+    result = run_checks(settings.quality_config())
 
     assert {r.status for r in result.results} == {"skipped"}
     assert result.passed == 0
@@ -231,7 +233,7 @@ def test_nothing_built_is_not_ok(settings: Settings):
 def test_a_missing_column_is_an_error_naming_the_column(clean: Settings):
     execute(clean.warehouse, "alter table marts.fct_deals drop column is_won")
 
-    result = run_checks(clean, layers=("warehouse",))
+    result = run_checks(clean.quality_config(), layers=("warehouse",))
 
     deals = result.suite("warehouse.fct_deals")
     assert deals.status == "error"
@@ -254,7 +256,7 @@ def test_a_file_locked_by_a_writer_fails_fast_naming_the_file(clean: Settings):
     )
     try:
         assert writer.stdout.readline().strip() == "open"
-        result = run_checks(clean)
+        result = run_checks(clean.quality_config())
     finally:
         writer.kill()
         writer.wait()
@@ -267,9 +269,9 @@ def test_a_file_locked_by_a_writer_fails_fast_naming_the_file(clean: Settings):
 
 
 def test_rerun_on_the_same_data_dir_adds_results_to_the_docs(clean: Settings):
-    first = run_checks(clean, layers=("warehouse",))
+    first = run_checks(clean.quality_config(), layers=("warehouse",))
     execute(clean.warehouse, "update marts.mart_campaign_performance set open_rate = 2")
-    second = run_checks(clean, layers=("warehouse",))
+    second = run_checks(clean.quality_config(), layers=("warehouse",))
 
     assert first.ok
     assert not second.ok
@@ -278,13 +280,13 @@ def test_rerun_on_the_same_data_dir_adds_results_to_the_docs(clean: Settings):
     assert len(pages) == 2 * len(first.results)
 
 
-def test_python_m_quality_exits_1_on_failure(clean: Settings):
+def test_elt_check_names_the_failed_expectation_and_exits_1(clean: Settings):
     for source in ("mailchimp", "hubspot"):  # a smaller run: the raw suites skip
         clean.raw_path(source).unlink()
     execute(clean.warehouse, "update marts.fct_deals set deal_id = null")
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)}
     run = subprocess.run(
-        [sys.executable, "-m", "quality"],
+        [sys.executable, "-m", "elt.cli", "check"],
         cwd=clean.data_dir,
         env={**env, "ELT_DATA_DIR": str(clean.data_dir)},
         capture_output=True,
@@ -296,18 +298,17 @@ def test_python_m_quality_exits_1_on_failure(clean: Settings):
     assert "SKIPPED raw.hubspot.deals" in run.stdout
 
 
-def test_quality_main_uses_the_default_settings_and_exits_0_when_clean(
+def test_elt_check_uses_the_default_settings_and_exits_0_when_clean(
     clean: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ):
+    from elt.cli import check
     from elt.settings import get_settings
-    from quality.__main__ import main
 
     monkeypatch.setenv("ELT_DATA_DIR", str(clean.data_dir))
     get_settings.cache_clear()
     try:
-        code = main()
+        check()  # returns normally: exit 0
     finally:
         get_settings.cache_clear()
 
-    assert code == 0
     assert str(clean.quality_docs_dir / "index.html") in capsys.readouterr().out

@@ -1,8 +1,8 @@
 """`elt extract`: run the connectors from the command line.
 
-Mounted by `elt.cli` as `app.command("extract")(extract)`. Config comes from
-`elt.settings.get_settings()`; a rich progress bar per stream on a terminal,
-plain log lines otherwise, and a final table of rows per stream.
+Each source's config comes from `elt.settings` (`Settings.source_config`); a rich
+progress bar per stream on a terminal, plain log lines otherwise, and a final
+table of rows per stream.
 """
 
 from __future__ import annotations
@@ -11,13 +11,19 @@ import logging
 import sys
 import time
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 import typer
 
 from connectors.errors import ConnectorError, SyncFailed
-from connectors.sync import SOURCES, StreamResult, SyncResult, run_syncs
+from connectors.registry import SOURCES
+from elt.settings import get_settings
 
-log = logging.getLogger("connectors.cli")
+if TYPE_CHECKING:  # heavy (DuckDB, Arrow): imported when the command runs
+    from connectors.loader import StreamResult
+    from connectors.sync import SyncResult
+
+log = logging.getLogger("elt.extract")
 
 
 class LogProgress:
@@ -132,7 +138,7 @@ def extract(
     """Extract MailChimp and/or HubSpot into the raw DuckDB files (incremental by default)."""
     from rich.console import Console
 
-    from elt.settings import get_settings
+    from connectors.sync import SyncResult, get_source, run_syncs
 
     settings = get_settings()
     sources = [source] if source else list(SOURCES)
@@ -154,17 +160,15 @@ def extract(
     names: dict[str, list[str] | None] = {}
     for src in sources:
         if wanted:
-            known = {s.name for s in SOURCES[src].streams}
+            known = {s.name for s in get_source(src).streams}
             if not [n for n in wanted if n in known]:
                 continue
             names[src] = [n for n in wanted if n in known]
         else:
             names[src] = None
     with RichProgress(console) if tty else nullcontext(LogProgress()) as progress:
-        outcome = run_syncs(
-            list(names), streams=names, settings=settings, full_refresh=full_refresh,
-            progress=progress,
-        )  # fmt: skip
+        configs = {src: settings.source_config(src) for src in names}
+        outcome = run_syncs(configs, streams=names, full_refresh=full_refresh, progress=progress)
     for src, res in outcome.items():
         if isinstance(res, SyncResult):
             results.append(res)
