@@ -2,7 +2,14 @@
 
     .venv/bin/python bench/bench_extract.py [--scale 1] [--rss-scales 1,10] [--repeat 3] [--no-dlt]
 
-The mock APIs run in their own process (so they do not share our GIL). Printed:
+The mock APIs run in their own process (so they do not share our GIL), serving
+real-shaped records (full MailChimp members with `_links`, HubSpot portals with
+hundreds of properties). Printed:
+- the full sync's records, MB of JSON and requests per source (HubSpot's property
+  batch reads included), and what HubSpot's default request budget would add against
+  the real API (the local mock enforces no limit, so the bench runs without it);
+- DuckDB's own load limit: the same records from local NDJSON files into the same
+  tables with the same SQL (`Stream.rows_sql`), all cores, no HTTP;
 - full sync records/s (both sources) for: the fetch limit (one keep-alive client
   making every request of a full sync and parsing every body in full with orjson,
   no load), our connectors (fetch + DuckDB merge; they slice records with msgspec
@@ -19,7 +26,9 @@ The mock APIs run in their own process (so they do not share our GIL). Printed:
   HTTP and parsing alone, no load; the server's caches are warm then, as for the fetch
   limit).
 Fetch limit, full and incremental run --repeat times (fresh raw files each time);
-the best run counts and the spread is printed. A final table checks the targets.
+the best run counts and the spread is printed. A final table checks the targets
+(>= 40% of the fetch limit, >= 4x dlt, peak RSS at scale 10 <= 1.5x scale 1, an
+incremental at scale 10 <= 10% of its full sync).
 The load average is printed: on a busy machine the numbers mean little.
 """
 
@@ -49,7 +58,7 @@ from connectors import HubspotConfig, MailchimpConfig  # noqa: E402
 from connectors.base import Page, ReadContext  # noqa: E402
 from connectors.http import HttpClient  # noqa: E402
 from connectors.sync import SOURCES, run_syncs  # noqa: E402
-from elt.settings import MOCK_HUBSPOT_TOKEN, MOCK_MAILCHIMP_API_KEY  # noqa: E402
+from mock_apis.credentials import MOCK_HUBSPOT_TOKEN, MOCK_MAILCHIMP_API_KEY  # noqa: E402
 
 DLT_PY = ROOT / "bench" / ".venv-dlt" / "bin" / "python"
 
@@ -95,8 +104,14 @@ def configs(base_url: str, raw_dir: Path) -> dict:
             base_url=f"{base_url}/3.0",
             raw_path=raw_dir / "mailchimp.duckdb",
         ),
+        # the local mock enforces no rate limit: no client-side budget (its cost against
+        # the real API is printed from the request count)
         "hubspot": HubspotConfig(
-            access_token=MOCK_HUBSPOT_TOKEN, base_url=base_url, raw_path=raw_dir / "hubspot.duckdb"
+            access_token=MOCK_HUBSPOT_TOKEN,
+            base_url=base_url,
+            raw_path=raw_dir / "hubspot.duckdb",
+            requests_per_10s=0,
+            search_requests_per_s=0,
         ),
     }
 
@@ -123,9 +138,11 @@ def noting_requests(cfgs: dict) -> Iterator[dict[str, list[tuple]]]:
         HttpClient.request = real
 
 
-def record_plan(cfgs: dict) -> tuple[dict[str, list[tuple]], int]:
+def record_plan(cfgs: dict, dump_dir: Path | None = None) -> tuple[dict[str, list[tuple]], int]:
     """Run every reader (full refresh, no load) and note each request it makes and the
-    records its pages hold: the fetch limit replays exactly these requests."""
+    records its pages hold: the fetch limit replays exactly these requests. With
+    `dump_dir`, each stream's records are also written there as NDJSON (for the DuckDB
+    load limit)."""
     records = 0
     with noting_requests(cfgs) as plan:
         for source, cfg in cfgs.items():
@@ -133,11 +150,48 @@ def record_plan(cfgs: dict) -> tuple[dict[str, list[tuple]], int]:
             client = src.make_client(cfg)
             ctx = ReadContext(config=cfg, client=client, full_refresh=True)
             for stream in src.streams:
+                chunks: list[bytes] = []
                 for item in src.readers[stream.name](ctx, None):
                     if isinstance(item, Page):
                         records += item.records
+                        if dump_dir is not None and item.raws:
+                            chunks.append(b"\n".join(bytes(r) for r in item.raws) + b"\n")
+                if dump_dir is not None:
+                    (dump_dir / f"{source}.{stream.name}.ndjson").write_bytes(b"".join(chunks))
             client.close()
     return plan, records
+
+
+def duckdb_limit(dump_dir: Path, records: int) -> tuple[float, int]:
+    """DuckDB's own load limit: the same records, from local NDJSON files, into the same
+    table shapes (typed columns + `_raw`) with the same SQL (`Stream.rows_sql`), all
+    cores, default memory. No HTTP. Returns (seconds, JSON bytes)."""
+    import duckdb
+
+    nbytes = sum(f.stat().st_size for f in dump_dir.glob("*.ndjson"))
+    db = dump_dir / "limit.duckdb"
+    t0 = time.perf_counter()
+    con = duckdb.connect(str(db), config={"threads": os.cpu_count() or 2})
+    for source, src in SOURCES.items():
+        con.execute(f"CREATE SCHEMA raw_{source}")
+        for stream in src.streams:
+            path = dump_dir / f"{source}.{stream.name}.ndjson"
+            con.execute(stream.ddl(f"raw_{source}"))
+            if not path.exists() or not path.stat().st_size:
+                continue
+            cols = ", ".join(f'"{c}"' for c in stream.column_names)
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE stg AS SELECT json::VARCHAR AS r, "
+                "row_number() OVER () AS seq, NULL::VARCHAR AS parent_id "
+                f"FROM read_ndjson_objects('{path}')"
+            )
+            con.execute(
+                f'INSERT INTO raw_{source}."{stream.name}" ({cols}, _raw, _extracted_at, _sync_id) '
+                f"SELECT {cols}, _raw, now(), 'limit' FROM ({stream.rows_sql()})"
+            )
+    con.execute("CHECKPOINT")
+    con.close()
+    return time.perf_counter() - t0, nbytes
 
 
 def fetch_limit(cfgs: dict, plan: dict[str, list[tuple]]) -> float:
@@ -151,6 +205,17 @@ def fetch_limit(cfgs: dict, plan: dict[str, list[tuple]]) -> float:
             client.request(method, path, params=params, json=body, decode=orjson.loads)
         client.close()
     return time.perf_counter() - t0
+
+
+def body_bytes(cfgs: dict, plan: dict[str, list[tuple]]) -> int:
+    """Bytes of JSON the plan's responses carry."""
+    total = 0
+    for source, cfg in cfgs.items():
+        client = SOURCES[source].make_client(cfg)
+        for method, path, params, body in plan[source]:
+            total += len(client.request(method, path, params=params, json=body, decode=len).body)
+        client.close()
+    return total
 
 
 def fetch_stock(cfgs: dict, plan: dict[str, list[tuple]]) -> float:
@@ -279,8 +344,19 @@ def main() -> None:
     dlt_result: tuple[int, float] | str = "skipped (--no-dlt)"
     mock = Mock(args.scale)
     try:
-        cfgs = configs(mock.base_url, Path(tempfile.mkdtemp(prefix="bench-extract-")))
-        record_plan(cfgs)  # warm the server's caches so every contender sees the same server
+        dump = Path(tempfile.mkdtemp(prefix="bench-extract-dump-"))
+        cfgs = configs(mock.base_url, dump)
+        # warm the server's caches so every contender sees the same server; keep the records
+        plan0, n_plan = record_plan(cfgs, dump_dir=dump)
+        n_requests = {src: len(reqs) for src, reqs in plan0.items()}
+        n_bytes = body_bytes(cfgs, plan0)
+        t_limit, ndjson_bytes = duckdb_limit(dump, n_plan)
+        shutil.rmtree(dump, ignore_errors=True)
+        print(f"full sync: {n_plan:,} records, {n_bytes / 1e6:,.1f} MB of JSON in "
+              f"{sum(n_requests.values()):,} requests ({n_requests}); DuckDB load limit "
+              f"(same records from local NDJSON, {ndjson_bytes / 1e6:,.1f} MB, same tables "
+              f"and SQL, {os.cpu_count()} threads): {t_limit:.2f}s = "
+              f"{n_plan / t_limit:,.0f} rec/s", flush=True)  # fmt: skip
         for i in range(args.repeat):
             tmp = Path(tempfile.mkdtemp(prefix="bench-extract-"))
             try:
@@ -320,10 +396,23 @@ def main() -> None:
     incr_ratios.sort()
     rerun_ratios.sort()
     http_ratios.sort()
-    print(f"\nscale {args.scale}: full sync of both sources ({n_o:,} records), records/s")
+    mb = n_bytes / 1e6
+    print(f"\nscale {args.scale}: full sync of both sources ({n_o:,} records, {mb:,.1f} MB of "
+          "JSON), records/s")  # fmt: skip
+    print(f"  DuckDB load limit (local files, no HTTP):      {n_plan / t_limit:,.0f}")
     print(f"  fetch limit (1 keep-alive client, parse only): {_spread(fetch_rates)}")
     print(f"  (info) stock client, requests + json:          {_spread(stock_rates)}")
     print(f"  ours: full sync -> DuckDB:                     {_spread(full_rates)}")
+    print(
+        f"  ours, MB/s of JSON:                            "
+        f"{mb * full_rates[0] / n_o:,.1f} (fetch limit {mb * fetch_rates[0] / n_f:,.1f})"
+    )
+    hs_req = n_requests.get("hubspot", 0)
+    print(
+        f"  requests per full sync: {n_requests}; against the real HubSpot the default "
+        f"budget (100 per 10 s) alone makes its {hs_req:,} requests take >= "
+        f"{max(0, hs_req - 100) / 10:,.0f}s"
+    )
     print(f"  ours / fetch limit, run by run:                "
           f"{', '.join(f'{r:.0%}' for r in paired)}")  # fmt: skip
     print(f"  ours: incremental/full time:                   {_spread(incr_ratios, '{:.1%}')}")
@@ -353,7 +442,9 @@ def main() -> None:
         ("fetch limit (rec/s)", f"{best_f:,.0f}", "-", None),
         ("ours, full sync (rec/s)", f"{best_o:,.0f}", "-", None),
         ("  (info) ours / stock client", f"{best_o / stock_rates[0]:.0%}", "-", None),
-        ("ours / fetch limit", f"{best_o / best_f:.0%}", ">= 50%", best_o / best_f >= 0.5),
+        ("DuckDB load limit (rec/s)", f"{n_plan / t_limit:,.0f}", "-", None),
+        ("ours / load limit", f"{best_o / (n_plan / t_limit):.0%}", "-", None),
+        ("ours / fetch limit", f"{best_o / best_f:.0%}", ">= 40%", best_o / best_f >= 0.4),
         ("dlt (rec/s)", f"{dlt_rate:,.0f}" if dlt_rate else "-", "-", None),
         ("ours / dlt", f"{best_o / dlt_rate:.1f}x" if dlt_rate else "-", ">= 4x",
          best_o / dlt_rate >= 4 if dlt_rate else None),
@@ -365,17 +456,15 @@ def main() -> None:
             ("peak RSS scale 10 (MB)", f"{rss[10.0]:,.0f}", "-", None),
             ("peak RSS 10 / 1", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5),
         ]
-    rows.append(("incremental / full time", f"{incr_ratios[0]:.1%}", "<= 10%",
-                 incr_ratios[0] <= 0.10))  # fmt: skip
-    # the same ratio at larger scales, for information: the incremental's fixed cost (a
-    # DuckDB instance, ~10 statements and a commit per stream) does not grow with the data
-    for s, ratio in incr_at.items():
-        if s != args.scale:
-            rows.append((f"  same, at scale {s:g}", f"{ratio:.1%}", "-", None))
-    print(f"\n{'metric':<26} {'value':>12} {'target':>9}  result")
+    rows.append((f"incremental / full, scale {args.scale:g}", f"{incr_ratios[0]:.1%}", "-", None))
+    for s, ratio in incr_at.items():  # the target is at scale 10
+        target = s == 10.0
+        rows.append((f"incremental / full, scale {s:g}", f"{ratio:.1%}",
+                     "<= 10%" if target else "-", ratio <= 0.10 if target else None))  # fmt: skip
+    print(f"\n{'metric':<32} {'value':>12} {'target':>9}  result")
     for name, value, target, ok in rows:
         verdict = "" if ok is None else ("PASS" if ok else "MISS")
-        print(f"{name:<26} {value:>12} {target:>9}  {verdict}")
+        print(f"{name:<32} {value:>12} {target:>9}  {verdict}")
     print(f"\nend: {_load()}")
 
 

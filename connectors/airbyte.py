@@ -28,7 +28,7 @@ import duckdb
 import orjson
 from pydantic import SecretStr
 
-from connectors.base import Checkpoint, Page, ReadContext
+from connectors.base import Checkpoint, Page, ReadContext, Source
 from connectors.errors import ConnectorError
 from connectors.loader import shape_rows
 from connectors.streams import Stream
@@ -156,6 +156,40 @@ def _state_message(stream: str, state: Any) -> dict[str, Any]:
     }
 
 
+def _spec_message(source: str) -> dict[str, Any]:
+    return {
+        "type": "SPEC",
+        "spec": {
+            "documentationUrl": "https://example.invalid/docs/connectors",
+            "connectionSpecification": spec_of(source),
+            "supportsIncremental": True,
+            "supported_destination_sync_modes": ["append", "append_dedup", "overwrite"],
+        },
+    }
+
+
+def _config_or_none(src: Source, command: str, raw_config: dict[str, Any]) -> Any:
+    """The validated config, or None once the failure is reported as protocol (a failed
+    CONNECTION_STATUS for `check`, a TRACE error otherwise), secrets masked."""
+    try:
+        return src.config_type.model_validate(raw_config)
+    except Exception as exc:  # report a bad config as protocol, not a traceback on stdout
+        msg = f"invalid {src.name} config: {type(exc).__name__}: {exc}"
+        for key in ("api_key", "access_token"):
+            if isinstance(raw_config.get(key), str) and raw_config[key]:
+                msg = msg.replace(raw_config[key], "***")
+        if command == "check":
+            emit(
+                {
+                    "type": "CONNECTION_STATUS",
+                    "connectionStatus": {"status": "FAILED", "message": msg},
+                }
+            )
+        else:
+            _trace_error(msg)
+        return None
+
+
 def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m connectors.airbyte")
     parser.add_argument("source", choices=sorted(SOURCES))
@@ -166,38 +200,13 @@ def run(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     src = SOURCES[args.source]
     if args.command == "spec":
-        emit(
-            {
-                "type": "SPEC",
-                "spec": {
-                    "documentationUrl": "https://example.invalid/docs/connectors",
-                    "connectionSpecification": spec_of(args.source),
-                    "supportsIncremental": True,
-                    "supported_destination_sync_modes": ["append", "append_dedup", "overwrite"],
-                },
-            }
-        )
+        emit(_spec_message(args.source))
         return 0
     if not args.config:
         parser.error(f"{args.command} needs --config")
-    raw_config = _load_json(args.config) or {}
-    try:
-        config = src.config_type.model_validate(raw_config)
-    except Exception as exc:  # report a bad config as protocol, not a traceback on stdout
-        msg = f"invalid {args.source} config: {type(exc).__name__}: {exc}"
-        for key in ("api_key", "access_token"):
-            if isinstance(raw_config.get(key), str) and raw_config[key]:
-                msg = msg.replace(raw_config[key], "***")
-        if args.command == "check":
-            emit(
-                {
-                    "type": "CONNECTION_STATUS",
-                    "connectionStatus": {"status": "FAILED", "message": msg},
-                }
-            )
-            return 0
-        _trace_error(msg)
-        return 1
+    config = _config_or_none(src, args.command, _load_json(args.config) or {})
+    if config is None:
+        return 0 if args.command == "check" else 1
     client = src.make_client(config)
     try:
         if args.command == "check":
@@ -209,22 +218,13 @@ def run(argv: list[str]) -> int:
             emit({"type": "CONNECTION_STATUS", "connectionStatus": status})
             return 0
         if args.command == "discover":
-            emit(
-                {
-                    "type": "CATALOG",
-                    "catalog": {"streams": [airbyte_stream(s) for s in src.streams]},
-                }
-            )
+            streams = [airbyte_stream(s) for s in src.streams]
+            emit({"type": "CATALOG", "catalog": {"streams": streams}})
             return 0
         if not args.catalog:
             parser.error("read needs --catalog")
-        return _read(
-            src,
-            config,
-            client,
-            _load_json(args.catalog, "--catalog"),
-            parse_state(_load_json(args.state, "--state")),
-        )
+        catalog = _load_json(args.catalog, "--catalog")
+        return _read(src, config, client, catalog, parse_state(_load_json(args.state, "--state")))
     finally:
         client.close()
 

@@ -225,6 +225,17 @@ class HttpClient:
             raise ServerError(
                 self.redact(f"{method} {self._where(url)}: {type(exc).__name__}"), url=url
             ) from None
+        return self._outcome(method, url, resp, content, decode)
+
+    def _outcome(
+        self,
+        method: str,
+        url: str,
+        resp: requests.Response,
+        content: bytes,
+        decode: Callable[[bytes], Any],
+    ) -> Response:
+        """The decoded body of a 2xx, else the typed error its status calls for."""
         status = resp.status_code
         where = f"{method} {self._where(url)}"
         if status < 300:
@@ -252,9 +263,8 @@ class HttpClient:
                 url=url,
             )
         if status in RETRY_STATUS:
-            failure = (RateLimited if status == 429 else ServerError)(
-                detail, status=status, url=url
-            )
+            kind = RateLimited if status == 429 else ServerError
+            failure = kind(detail, status=status, url=url)
             failure.retry_after = _retry_after(resp.headers.get("Retry-After"))
             raise failure
         raise ClientError(detail, status=status, url=url)

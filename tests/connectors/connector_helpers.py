@@ -67,6 +67,10 @@ def configs(server: MockServer, raw_dir: Path, **overrides: Any) -> dict[str, An
     }
 
 
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _norm(v: Any) -> Any:
     if isinstance(v, datetime):
         return v.isoformat()
@@ -90,10 +94,16 @@ def raw_rows(path: Path, source: str, stream: str, with_values: bool = True) -> 
     return [tuple(_norm(v) for v in r) for r in rows]
 
 
-def truth_rows(truth: dict[str, list[dict]], source: str, stream: str) -> list[tuple]:
+def truth_rows(
+    truth: dict[str, list[dict]], source: str, stream: str, start_date: datetime | None = None
+) -> list[tuple]:
+    """The server's records of a stream as raw_rows() reads them back. Email activity is an
+    event stream: a first sync reads it from `start_date` on, so older actions are left out."""
     st = SOURCES[source].stream(stream)
     out = []
     for rec in truth[stream]:
+        if stream == "email_activity" and start_date and _time(rec["cursor"]) < start_date:
+            continue
         row = [str(rec[k]) for k in st.primary_key]
         if stream in CURSOR_SQL:
             row.append(rec["cursor"])
@@ -114,7 +124,7 @@ def assert_matches_ground_truth(
             got = raw_rows(cfgs[source].raw_path, source, st.name)
             keys = [r[: len(st.primary_key)] for r in got]
             assert len(keys) == len(set(keys)), f"{source}.{st.name}: duplicate primary keys"
-            want = truth_rows(truth, source, st.name)
+            want = truth_rows(truth, source, st.name, cfgs[source].start_date)
             if sorted(got, key=repr) != sorted(want, key=repr):
                 g, w = set(got), set(want)
                 problems.append(
