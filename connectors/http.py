@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
@@ -49,7 +50,10 @@ USER_AGENT = "saas-elt-connectors/0.1"
 class RequestBudget:
     """At most `limit` requests in any `window_s` seconds, shared by every client holding it
     (HubSpot counts requests per app, across threads and sessions): a request waits for room
-    instead of earning a 429. `waited_s` adds up the waits."""
+    instead of earning a 429. A request holds its place from `take()` until `window_s`
+    after its `done()`: the server counts it when it arrives, which is after we send it and
+    before its response ends, so our window always covers the server's. `waited_s` adds
+    up the waits."""
 
     def __init__(
         self,
@@ -63,22 +67,28 @@ class RequestBudget:
             raise ValueError(f"a request budget needs limit >= 1 and window_s > 0, got {limit}")
         self.limit, self.window_s = limit, window_s
         self._clock, self._sleep = clock, sleep
-        self._sent: deque[float] = deque()
+        self._held: deque[list[float]] = deque()  # [time done], inf while in flight
         self._lock = threading.Lock()
         self.waited_s = 0.0
 
-    def take(self) -> None:
+    def take(self) -> list[float]:
+        """Wait for room; returns the request's place, to hand back to `done`."""
         with self._lock:  # waiting under the lock keeps the waiters in order
-            now = self._clock()
-            while self._sent and self._sent[0] <= now - self.window_s:
-                self._sent.popleft()
-            if len(self._sent) >= self.limit:
-                wait = self._sent[0] + self.window_s - now
+            while True:
+                now = self._clock()
+                while self._held and self._held[0][0] <= now - self.window_s:
+                    self._held.popleft()
+                if len(self._held) < self.limit:
+                    place = [math.inf]
+                    self._held.append(place)
+                    return place
+                oldest = self._held[0][0]
+                wait = oldest + self.window_s - now if oldest != math.inf else 0.05
                 self._sleep(wait)
                 self.waited_s += wait
-                now = self._clock()
-                self._sent.popleft()
-            self._sent.append(now)
+
+    def done(self, place: list[float]) -> None:
+        place[0] = self._clock()
 
 
 @dataclass
@@ -200,8 +210,7 @@ class HttpClient:
         budgets: Sequence[RequestBudget],
     ) -> Response:
         """One try: a Response, or a typed error (`_Retryable` ones are tried again)."""
-        for budget in budgets:
-            budget.take()
+        places = [(budget, budget.take()) for budget in budgets]
         with self._lock:
             self.requests += 1
         try:
@@ -225,6 +234,9 @@ class HttpClient:
             raise ServerError(
                 self.redact(f"{method} {self._where(url)}: {type(exc).__name__}"), url=url
             ) from None
+        finally:
+            for budget, place in places:
+                budget.done(place)
         return self._outcome(method, url, resp, content, decode)
 
     def _outcome(

@@ -5,10 +5,12 @@ A bare ASGI callable rather than a framework: the hot path (auth -> cache lookup
 never what limits an extract, and faults need raw control of the socket
 (`drop_connection` sends half a body and aborts).
 
-Order per data request: rate limit (MailChimp concurrency / HubSpot rolling
-window, both off or generous by default) -> auth -> faults (if any are set) ->
-cached response, or build it, serialise it with orjson and cache it. The cache
-is emptied whenever the world changes (`advance`).
+Order per data request: URL length (414 past `Limits.max_url_length`) -> rate
+limit (MailChimp concurrency / HubSpot rolling window, both off or generous by
+default) -> auth -> faults (if any are set) -> cached response, or build it,
+serialise it with orjson and cache it. The cache is emptied whenever the world
+changes (`advance`). MailChimp member pages are assembled from per-member bytes
+the API caches itself, so they skip the response cache (`Uncached`).
 """
 
 from __future__ import annotations
@@ -27,17 +29,12 @@ from urllib.parse import parse_qs
 import orjson
 
 from mock_apis.clock import mc_time
+from mock_apis.credentials import MOCK_HUBSPOT_TOKEN, MOCK_MAILCHIMP_API_KEY
 from mock_apis.errors import ApiError, hubspot_error, mailchimp_error
 from mock_apis.groundtruth import ground_truth
 from mock_apis.hubspot import HubSpotApi
-from mock_apis.mailchimp import MailChimpApi
+from mock_apis.mailchimp import Assembled, MailChimpApi
 from mock_apis.world import World
-
-try:
-    from elt.settings import MOCK_HUBSPOT_TOKEN, MOCK_MAILCHIMP_API_KEY
-except ImportError:  # the mock runs without the elt package too
-    MOCK_MAILCHIMP_API_KEY = "0123456789abcdef0123456789abcdef-us21"
-    MOCK_HUBSPOT_TOKEN = "pat-na1-00000000-0000-0000-0000-000000000000"
 
 Response = tuple[int, list[tuple[bytes, bytes]], bytes]
 JSON = [(b"content-type", b"application/json; charset=utf-8")]
@@ -51,8 +48,12 @@ FAULT_KINDS = (
     "truncated_json",
     "drop_connection",
 )
-MAX_URL = 8192
 CACHE_MAX_BYTES = 512 * 1024 * 1024
+URI_TOO_LONG = (414, [(b"content-type", b"text/html")], b"<h1>414 Request-URI Too Long</h1>")
+
+
+class Uncached(tuple):
+    """A response the app does not keep in its cache (cheaper to rebuild than to store)."""
 
 
 class DroppedConnection(Exception):
@@ -112,8 +113,13 @@ class Fault:
 
 @dataclass
 class Limits:
-    """Rate limits. Defaults never throttle a sequential client."""
+    """Rate limits and request limits. Defaults never throttle a sequential client.
 
+    `max_url_length`: longest request target (path + "?" + query, as sent) either API
+    accepts; longer ones answer 414 URI Too Long, like the real services' front ends.
+    A client cannot ask for it: it has to cope (e.g. by chunking `properties=`)."""
+
+    max_url_length: int = 8192
     mailchimp_concurrency: int = 10
     hubspot_max: int | None = None  # requests per hubspot_window_s; None = off
     hubspot_window_s: float = 10.0
@@ -134,7 +140,7 @@ class MockApp:
         self.mailchimp_api_key = mailchimp_api_key
         self.hubspot_token = hubspot_token
         self.limits = limits or Limits()
-        self.mailchimp = MailChimpApi(world)
+        self.mailchimp = MailChimpApi(world, dc=mailchimp_api_key.rsplit("-", 1)[1])
         self.hubspot = HubSpotApi(world)
         self.faults: list[Fault] = []
         self.cache: dict[tuple, Response] = {}
@@ -172,6 +178,11 @@ class MockApp:
             await _send(send, self.admin(method, path, qs, body))
             return
         self.stats["requests"] += 1
+        raw_path = scope.get("raw_path") or path.encode()
+        if len(raw_path) + (len(qs) + 1 if qs else 0) > self.limits.max_url_length:
+            self.stats["uri_too_long"] = self.stats.get("uri_too_long", 0) + 1
+            await _send(send, URI_TOO_LONG)
+            return
         if path.startswith("/3.0"):
             await self.serve_mailchimp(scope, send, path, method, qs)
         elif path.startswith("/crm/"):
@@ -261,17 +272,14 @@ class MockApp:
             payload = self.mailchimp.handle(path[len("/3.0") :].rstrip("/") or "/", q)
         except ApiError as err:
             return mailchimp_error(err)
+        if isinstance(payload, Assembled):
+            return Uncached((200, JSON, orjson.dumps(payload)))
         return 200, JSON, orjson.dumps(payload)
 
     # ------------------------------------------------------------------ HubSpot
     async def serve_hubspot(
         self, scope: dict, send: Any, path: str, method: str, qs: bytes, body: bytes
     ) -> None:
-        if len(path) + len(qs) > MAX_URL:
-            await _send(
-                send, (414, [(b"content-type", b"text/html")], b"<h1>414 Request-URI Too Long</h1>")
-            )
-            return
         limited = self._hubspot_rate_limit(path)
         if limited:
             await _send(send, limited)
@@ -384,11 +392,12 @@ class MockApp:
         resp = self.cache.get(key)
         if resp is None:
             resp = build()
-            if self.cache_bytes > CACHE_MAX_BYTES:
-                self.cache.clear()
-                self.cache_bytes = 0
-            self.cache[key] = resp
-            self.cache_bytes += len(resp[2])
+            if not isinstance(resp, Uncached):
+                if self.cache_bytes > CACHE_MAX_BYTES:
+                    self.cache.clear()
+                    self.cache_bytes = 0
+                self.cache[key] = resp
+                self.cache_bytes += len(resp[2])
         else:
             self.stats["cache_hits"] += 1
         if fault is not None and fault.kind == "truncated_json":

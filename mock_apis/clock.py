@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 WORLD_START = 1748736000  # 2025-06-01T00:00:00Z, the world's first "now"
 HISTORY_DAYS = 548  # about 18 months of history before WORLD_START
 DAY = 86400
+LEGACY_START = 1451606400  # 2016-01-01T00:00:00Z: when the mock company opened both accounts
+LEGACY_END = 1577836800  # 2020-01-01T00:00:00Z: the connectors' default start date
 
 
 def mc_time(ts: int) -> str:

@@ -5,6 +5,11 @@ endpoints page by record id (`after` is the next id, stable under inserts);
 search pages by offset and refuses to go past 10,000 results like the real one.
 Search never returns archived records; list endpoints return either the live or
 (with `archived=true`) only the archived ones.
+
+Every object carries `hs_object_id`, `createdate` and its modified-date property,
+asked for or not; a property that is defined but unset comes back as null, one the
+portal does not define is left out. Values the world does not store come from
+`mock_apis.properties.SparseValues`.
 """
 
 from __future__ import annotations
@@ -16,14 +21,15 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from mock_apis.clock import WORLD_START, hs_time, parse_hs_time_ms
+from mock_apis.clock import hs_time, parse_hs_time_ms
 from mock_apis.errors import ApiError
 from mock_apis.memo import MemoizedViews
+from mock_apis.pipelines import Pipeline, Stage
+from mock_apis.properties import SparseValues, definition
 from mock_apis.world import (
+    ALWAYS_PROPS,
     ASSOC_TYPES,
     DEFAULT_PROPS,
-    HISTORY_DAYS,
-    PIPELINE_STAGES,
     CrmObject,
     World,
     association_types,
@@ -32,8 +38,10 @@ from mock_apis.world import (
 LIST_MAX = 100
 SEARCH_MAX = 200
 SEARCH_CAP = 10_000
-BATCH_MAX = 1000
+BATCH_MAX = 1000  # associations v4 batch read
+OBJECT_BATCH_MAX = 100  # objects v3 batch read
 ASSOC_PAGE_MAX = 500
+KINDS = ("contacts", "companies", "deals")
 TYPE_ALIASES = {
     "contacts": "contacts",
     "contact": "contacts",
@@ -45,29 +53,7 @@ TYPE_ALIASES = {
     "deal": "deals",
     "0-3": "deals",
 }
-DATETIME_PROPS = {"createdate", "lastmodifieddate", "hs_lastmodifieddate", "closedate"}
-NUMBER_PROPS = {
-    "hs_object_id",
-    "amount",
-    "numberofemployees",
-    "associatedcompanyid",
-    "hubspot_owner_id",
-}
-KNOWN_PROPS = {
-    "contacts": {
-        "email", "firstname", "lastname", "jobtitle", "phone", "company", "lifecyclestage",
-        "hubspot_owner_id", "associatedcompanyid", "createdate", "lastmodifieddate", "hs_object_id",
-    },
-    "companies": {
-        "name", "domain", "industry", "city", "numberofemployees", "hubspot_owner_id",
-        "createdate", "hs_lastmodifieddate", "hs_object_id",
-    },
-    "deals": {
-        "dealname", "amount", "dealstage", "pipeline", "closedate", "dealtype", "hubspot_owner_id",
-        "createdate", "hs_lastmodifieddate", "hs_object_id",
-    },
-}  # fmt: skip
-PIPELINE_CREATED = hs_time((WORLD_START - HISTORY_DAYS * 86400 - 400 * 86400) * 1000)
+OBJECT_LABEL = {"contacts": "CONTACT", "companies": "COMPANY", "deals": "DEAL"}
 
 
 def object_type(name: str) -> str:
@@ -93,21 +79,6 @@ def _int(q: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
-def record(obj: CrmObject, props: list[str] | None) -> dict[str, Any]:
-    names = props if props else DEFAULT_PROPS[obj.kind]
-    known = KNOWN_PROPS[obj.kind]
-    out: dict[str, Any] = {
-        "id": str(obj.id),
-        "properties": {p: obj.props.get(p) for p in names if p in known or p in obj.props},
-        "createdAt": hs_time(obj.created),
-        "updatedAt": hs_time(obj.updated),
-        "archived": obj.archived,
-    }
-    if obj.archived:
-        out["archivedAt"] = hs_time(obj.archived_at)
-    return out
-
-
 def _props_param(q: dict[str, list[str]] | dict[str, str], raw: list[str]) -> list[str] | None:
     names: list[str] = []
     for chunk in raw:
@@ -123,13 +94,13 @@ def _ms(value: str) -> int | None:
         return None
 
 
-def _value(prop: str, raw: Any) -> Any:
-    """Comparable form of a property value or filter value."""
+def _value(typ: str | None, raw: Any) -> Any:
+    """Comparable form of a property value or filter value, by the property's type."""
     if raw is None:
         return None
-    if prop in DATETIME_PROPS:
+    if typ in ("datetime", "date"):
         return _ms(str(raw))
-    if prop in NUMBER_PROPS:
+    if typ == "number":
         try:
             return float(raw)
         except (TypeError, ValueError):
@@ -137,17 +108,34 @@ def _value(prop: str, raw: Any) -> Any:
     return str(raw).lower()
 
 
+def _archived_param(q: dict[str, str]) -> bool:
+    return q.get("archived", "false").lower() == "true"
+
+
 class HubSpotApi(MemoizedViews):
     def __init__(self, world: World) -> None:
         super().__init__(world)
+        self.catalog = {k: {d.name: d for d in world.properties[k]} for k in KINDS}
+        self.types = {k: {n: d.type for n, d in self.catalog[k].items()} for k in KINDS}
+        self.core = {k: {n for n, d in self.catalog[k].items() if d.gen == "core"} for k in KINDS}
+        owner_ids = [o.id for o in world.owners]
+        self.sparse = {
+            k: SparseValues(k, world.properties[k], world.config.seed, owner_ids, world.stage_index)
+            for k in KINDS
+        }
+        self.definitions = {k: [definition(d) for d in world.properties[k]] for k in KINDS}
         self.get_routes: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
             (re.compile(r"^/crm/v3/objects/(?P<kind>[^/]+)$"), self.list_objects),
-            (re.compile(r"^/crm/v3/objects/(?P<kind>[^/]+)/(?P<oid>\d+)$"), self.get_object),
+            (re.compile(r"^/crm/v3/objects/(?P<kind>[^/]+)/(?P<oid>[^/]+)$"), self.get_object),
             (re.compile(r"^/crm/v3/owners/?$"), self.owners),
             (re.compile(r"^/crm/v3/pipelines/deals$"), self.pipelines),
             (re.compile(r"^/crm/v3/pipelines/deals/(?P<pid>[^/]+)$"), self.pipeline_one),
             (re.compile(r"^/crm/v3/pipelines/deals/(?P<pid>[^/]+)/stages$"), self.pipeline_stages),
             (re.compile(r"^/crm/v3/properties/(?P<kind>[^/]+)$"), self.properties),
+            (
+                re.compile(r"^/crm/v3/properties/(?P<kind>[^/]+)/(?P<name>[^/]+)$"),
+                self.one_property,
+            ),
             (
                 re.compile(
                     r"^/crm/v4/objects/(?P<kind>[^/]+)/(?P<oid>\d+)/associations/(?P<to>[^/]+)$"
@@ -157,6 +145,7 @@ class HubSpotApi(MemoizedViews):
         ]
         self.post_routes: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
             (re.compile(r"^/crm/v3/objects/(?P<kind>[^/]+)/search$"), self.search),
+            (re.compile(r"^/crm/v3/objects/(?P<kind>[^/]+)/batch/read$"), self.batch_read_objects),
             (
                 re.compile(r"^/crm/v4/associations/(?P<kind>[^/]+)/(?P<to>[^/]+)/batch/read$"),
                 self.batch_read,
@@ -191,13 +180,58 @@ class HubSpotApi(MemoizedViews):
     def _one(q: dict[str, list[str]]) -> dict[str, str]:
         return {k: v[-1] for k, v in q.items()}
 
+    # ------------------------------------------------------------------ records
+    def _names(self, kind: str, requested: list[str] | None) -> tuple[list[str], bool]:
+        """The property names a response carries, and whether any is a sparse value."""
+        if not requested:
+            names = list(DEFAULT_PROPS[kind])
+        else:
+            defined = self.catalog[kind]
+            names = sorted({n for n in requested if n in defined} | set(ALWAYS_PROPS[kind]))
+        return names, any(n not in self.core[kind] for n in names)
+
+    def record(
+        self, obj: CrmObject, names: list[str], sparse: bool, history: list[str] | None = None
+    ) -> dict[str, Any]:
+        props = obj.props
+        extra = self.sparse[obj.kind].values(obj) if sparse or history else {}
+        out: dict[str, Any] = {
+            "id": str(obj.id),
+            "properties": {n: props.get(n, extra.get(n)) for n in names},
+            "createdAt": hs_time(obj.created),
+            "updatedAt": hs_time(obj.updated),
+            "archived": obj.archived,
+        }
+        if obj.archived:
+            out["archivedAt"] = hs_time(obj.archived_at)
+        if history:
+            out["propertiesWithHistory"] = {
+                n: self._history(obj, props.get(n, extra.get(n)))
+                for n in history
+                if n in self.catalog[obj.kind]
+            }
+        return out
+
+    @staticmethod
+    def _history(obj: CrmObject, value: str | None) -> list[dict[str, str]]:
+        """The current value only: the mock keeps no older ones."""
+        if value is None:
+            return []
+        return [{"value": value, "timestamp": hs_time(obj.updated), "sourceType": "CRM_UI"}]
+
+    def _prop(self, o: CrmObject, name: str) -> Any:
+        if name in o.props or name in self.core[o.kind]:
+            return o.props.get(name)
+        return self.sparse[o.kind].values(o).get(name)
+
     # ------------------------------------------------------------------ objects
     def list_objects(self, q: dict[str, list[str]], body: Any, kind: str) -> dict:
         kind = object_type(kind)
         one = self._one(q)
         limit = _int(one, "limit", 10, 1, LIST_MAX)
-        archived = one.get("archived", "false").lower() == "true"
-        props = _props_param(q, q.get("properties", []))
+        archived = _archived_param(one)
+        names, sparse = self._names(kind, _props_param(q, q.get("properties", [])))
+        history = _props_param(q, q.get("propertiesWithHistory", []))
 
         def build_items() -> list:
             return [o for o in self.world.objects[kind] if o.archived == archived]
@@ -218,7 +252,7 @@ class HubSpotApi(MemoizedViews):
                 )
             start = bisect.bisect_left(ids, int(after))
         page = items[start : start + limit]
-        out: dict[str, Any] = {"results": [record(o, props) for o in page]}
+        out: dict[str, Any] = {"results": [self.record(o, names, sparse, history) for o in page]}
         if start + limit < len(items):
             nxt = str(items[start + limit].id)
             out["paging"] = {"next": {"after": nxt, "link": f"/crm/v3/objects/{kind}?after={nxt}"}}
@@ -226,41 +260,101 @@ class HubSpotApi(MemoizedViews):
 
     def get_object(self, q: dict[str, list[str]], body: Any, kind: str, oid: str) -> dict:
         kind = object_type(kind)
-        obj = self.world.by_id[kind].get(int(oid))
-        archived = self._one(q).get("archived", "false").lower() == "true"
+        one = self._one(q)
+        archived = _archived_param(one)
+        id_prop = one.get("idProperty") or "hs_object_id"
+        obj = self._id_index(kind, id_prop).get(self._id_key(id_prop, oid))
         if obj is None or obj.archived != archived:
             raise ApiError(
                 404, "OBJECT_NOT_FOUND", f"{kind} {oid} does not exist (archived={archived})"
             )
-        return record(obj, _props_param(q, q.get("properties", [])))
+        names, sparse = self._names(kind, _props_param(q, q.get("properties", [])))
+        return self.record(obj, names, sparse, _props_param(q, q.get("propertiesWithHistory", [])))
+
+    def _id_index(self, kind: str, id_prop: str) -> dict[Any, CrmObject]:
+        """Records by the value of a unique property (the id itself by default)."""
+        if id_prop == "hs_object_id":
+            return self.world.by_id[kind]
+        d = self.catalog[kind].get(id_prop)
+        if d is None or not (d.unique or (kind == "contacts" and id_prop == "email")):
+            raise ApiError(
+                400,
+                "VALIDATION_ERROR",
+                f"idProperty={id_prop!r} is not a unique property of {kind} "
+                "(use hs_object_id, email for contacts, or a property with hasUniqueValue)",
+            )
+
+        def build() -> dict[Any, CrmObject]:
+            index: dict[Any, CrmObject] = {}
+            for o in self.world.objects[kind]:
+                value = self._prop(o, id_prop)
+                if value is not None:
+                    index.setdefault(self._id_key(id_prop, value), o)
+            return index
+
+        return self._memoized(("id_index", kind, id_prop), build)
+
+    @staticmethod
+    def _id_key(id_prop: str, raw: Any) -> Any:
+        text = str(raw).strip()
+        if id_prop == "hs_object_id":
+            return int(text) if text.isdigit() else None
+        return text.lower() if id_prop == "email" else text
+
+    def batch_read_objects(self, q: dict[str, list[str]], body: Any, kind: str) -> tuple[int, dict]:
+        kind = object_type(kind)
+        inputs = body.get("inputs") if isinstance(body, dict) else None
+        if not isinstance(inputs, list):
+            raise ApiError(
+                400, "VALIDATION_ERROR", 'batch read body needs "inputs": [{"id": "..."}]'
+            )
+        if len(inputs) > OBJECT_BATCH_MAX:
+            raise ApiError(
+                400,
+                "VALIDATION_ERROR",
+                f"{len(inputs)} inputs; a batch read holds at most {OBJECT_BATCH_MAX}: "
+                "split the ids into batches of 100",
+            )
+        archived = _archived_param(self._one(q))
+        id_prop = body.get("idProperty") or "hs_object_id"
+        index = self._id_index(kind, id_prop)
+        names, sparse = self._names(kind, body.get("properties") or None)
+        history = body.get("propertiesWithHistory") or None
+        results, missing, seen = [], [], set()
+        for item in inputs:
+            raw = str(item.get("id", "")) if isinstance(item, dict) else ""
+            obj = index.get(self._id_key(id_prop, raw))
+            if obj is None or obj.archived != archived:
+                missing.append(raw)
+            elif obj.id not in seen:
+                seen.add(obj.id)
+                results.append(self.record(obj, names, sparse, history))
+        stamp = hs_time(self.world.now * 1000)
+        out: dict[str, Any] = {"status": "COMPLETE", "results": results}
+        if missing:
+            out["numErrors"] = 1
+            out["errors"] = [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": f"Could not get some {OBJECT_LABEL[kind]} objects, they may be "
+                    "deleted or not exist. Check that ids are valid.",
+                    "context": {"ids": missing},
+                }
+            ]
+        out |= {"startedAt": stamp, "completedAt": stamp}
+        return (207 if missing else 200), out
 
     def properties(self, q: dict[str, list[str]], body: Any, kind: str) -> dict:
         kind = object_type(kind)
-        results = []
-        for name in sorted(KNOWN_PROPS[kind]):
-            typ = (
-                "datetime"
-                if name in DATETIME_PROPS
-                else "number"
-                if name in NUMBER_PROPS
-                else "string"
-            )
-            results.append(
-                {
-                    "name": name,
-                    "label": name.replace("_", " ").title(),
-                    "type": typ,
-                    "fieldType": "date"
-                    if typ == "datetime"
-                    else "number"
-                    if typ == "number"
-                    else "text",
-                    "groupName": f"{kind[:-1]}information",
-                    "hubspotDefined": True,
-                    "archived": False,
-                }
-            )
-        return {"results": results}
+        return {"results": [] if _archived_param(self._one(q)) else self.definitions[kind]}
+
+    def one_property(self, q: dict[str, list[str]], body: Any, kind: str, name: str) -> dict:
+        kind = object_type(kind)
+        for d in self.definitions[kind]:
+            if d["name"] == name:
+                return d
+        raise ApiError(404, "OBJECT_NOT_FOUND", f"{kind} has no property named {name!r}")
 
     # ------------------------------------------------------------------ search
     def search(self, q: dict[str, list[str]], body: Any, kind: str) -> dict:
@@ -292,11 +386,11 @@ class HubSpotApi(MemoizedViews):
         self._validate_search(groups, sorts)
         key = ("search", kind, repr(groups), repr(sorts), query)
         matches = self._memoized(key, lambda: self._run_search(kind, groups, sorts, query))
-        props = body.get("properties") or None
+        names, sparse = self._names(kind, body.get("properties") or None)
         end = min(after + limit, SEARCH_CAP, len(matches))
         out: dict[str, Any] = {
             "total": len(matches),
-            "results": [record(o, props) for o in matches[after:end]],
+            "results": [self.record(o, names, sparse) for o in matches[after:end]],
         }
         if end < len(matches):
             out["paging"] = {"next": {"after": str(end)}}
@@ -340,7 +434,7 @@ class HubSpotApi(MemoizedViews):
             return fast
         items = [o for o in self.world.objects[kind] if not o.archived]
         if groups:
-            items = [o for o in items if any(_matches(o, g["filters"]) for g in groups)]
+            items = [o for o in items if any(self._matches(o, g["filters"]) for g in groups)]
         if query:
             needle = str(query).lower()
             items = [o for o in items if any(needle in str(v).lower() for v in o.props.values())]
@@ -353,11 +447,21 @@ class HubSpotApi(MemoizedViews):
                     s.get("propertyName", ""),
                     str(s.get("direction", "ASCENDING")).upper() == "DESCENDING",
                 )
-            present = [o for o in items if _value(name, _prop(o, name)) is not None]
-            missing = [o for o in items if _value(name, _prop(o, name)) is None]
-            present.sort(key=lambda o: (_value(name, _prop(o, name)), o.id), reverse=desc)
+            typ = self.types[kind].get(name)
+            present = [o for o in items if _value(typ, self._prop(o, name)) is not None]
+            missing = [o for o in items if _value(typ, self._prop(o, name)) is None]
+            present.sort(key=lambda o: (_value(typ, self._prop(o, name)), o.id), reverse=desc)
             items = present + missing
         return items
+
+    def _matches(self, o: CrmObject, filters: list[dict]) -> bool:
+        types = self.types[o.kind]
+        for f in filters:
+            name = f["propertyName"]
+            typ = types.get(name)
+            if not OPERATORS[f["operator"]](_value(typ, self._prop(o, name)), f, typ):
+                return False
+        return True
 
     def _indexed_search(
         self, kind: str, groups: list, sorts: list, query: str | None
@@ -370,15 +474,16 @@ class HubSpotApi(MemoizedViews):
             return None
         f, s = groups[0]["filters"][0], sorts[0]
         name = f["propertyName"]
+        typ = self.types[kind].get(name)
         if (
-            name not in DATETIME_PROPS
+            typ not in ("datetime", "date")
             or f["operator"] not in ("GT", "GTE")
             or not isinstance(s, dict)
             or s.get("propertyName") != name
             or str(s.get("direction", "ASCENDING")).upper() != "ASCENDING"
         ):
             return None
-        wanted = _value(name, f.get("value"))
+        wanted = _value(typ, f.get("value"))
         if wanted is None:
             return []
         values, objects = self._memoized(("sorted", kind, name), lambda: self._sorted(kind, name))
@@ -387,10 +492,11 @@ class HubSpotApi(MemoizedViews):
 
     def _sorted(self, kind: str, name: str) -> tuple[list[Any], list[CrmObject]]:
         """Live records with a value for `name`, sorted by (value, id)."""
+        typ = self.types[kind].get(name)
         keyed = sorted(
             (v, o.id, o)
             for o in self.world.objects[kind]
-            if not o.archived and (v := _value(name, _prop(o, name))) is not None
+            if not o.archived and (v := _value(typ, self._prop(o, name))) is not None
         )
         return [k[0] for k in keyed], [k[2] for k in keyed]
 
@@ -427,45 +533,46 @@ class HubSpotApi(MemoizedViews):
         return out
 
     @staticmethod
-    def _stages() -> list[dict]:
-        return [
-            {
-                "label": label,
-                "displayOrder": i,
-                "metadata": {"isClosed": str(closed).lower(), "probability": str(prob)},
-                "id": sid,
-                "createdAt": PIPELINE_CREATED,
-                "updatedAt": PIPELINE_CREATED,
-                "archived": False,
-                "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
-            }
-            for i, (sid, label, prob, closed) in enumerate(PIPELINE_STAGES)
-        ]
-
-    def _pipeline(self) -> dict:
+    def _stage(s: Stage) -> dict:
         return {
-            "label": "Sales Pipeline",
-            "displayOrder": 0,
-            "id": "default",
-            "stages": self._stages(),
-            "createdAt": PIPELINE_CREATED,
-            "updatedAt": PIPELINE_CREATED,
+            "label": s.label,
+            "displayOrder": s.display_order,
+            "metadata": {"isClosed": str(s.is_closed).lower(), "probability": str(s.probability)},
+            "id": s.id,
+            "createdAt": hs_time(s.created_ms),
+            "updatedAt": hs_time(s.created_ms),
+            "archived": False,
+            "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+        }
+
+    def _pipeline(self, p: Pipeline) -> dict:
+        return {
+            "label": p.label,
+            "displayOrder": p.display_order,
+            "id": p.id,
+            "stages": [self._stage(s) for s in p.stages],
+            "createdAt": hs_time(p.created_ms),
+            "updatedAt": hs_time(p.created_ms),
             "archived": False,
         }
 
+    def _find_pipeline(self, pid: str) -> Pipeline:
+        pipe = self.world.pipeline_by_id.get(pid)
+        if pipe is None:
+            known = [p.id for p in self.world.pipelines]
+            raise ApiError(
+                404, "OBJECT_NOT_FOUND", f"deal pipeline {pid!r} does not exist (known: {known})"
+            )
+        return pipe
+
     def pipelines(self, q: dict[str, list[str]], body: Any) -> dict:
-        return {"results": [self._pipeline()]}
+        return {"results": [self._pipeline(p) for p in self.world.pipelines]}
 
     def pipeline_one(self, q: dict[str, list[str]], body: Any, pid: str) -> dict:
-        if pid != "default":
-            raise ApiError(
-                404, "OBJECT_NOT_FOUND", f"deal pipeline {pid!r} does not exist (only 'default')"
-            )
-        return self._pipeline()
+        return self._pipeline(self._find_pipeline(pid))
 
     def pipeline_stages(self, q: dict[str, list[str]], body: Any, pid: str) -> dict:
-        self.pipeline_one(q, body, pid)
-        return {"results": self._stages()}
+        return {"results": [self._stage(s) for s in self._find_pipeline(pid).stages]}
 
     # ------------------------------------------------------------------ associations v4
     def _assoc_index(self, src: str, dst: str) -> dict[int, list[dict]]:
@@ -563,45 +670,31 @@ def _singular(kind: str) -> str:
     return "company" if kind == "companies" else kind[:-1]
 
 
-def _prop(o: CrmObject, name: str) -> Any:
-    if name == "hs_object_id":
-        return o.id
-    return o.props.get(name)
-
-
-def _matches(o: CrmObject, filters: list[dict]) -> bool:
-    for f in filters:
-        name, op = f["propertyName"], f["operator"]
-        if not OPERATORS[op](_value(name, _prop(o, name)), f, name):
-            return False
-    return True
-
-
-def _cmp(fn: Callable[[Any, Any], bool]) -> Callable[[Any, dict, str], bool]:
-    def check(actual: Any, f: dict, name: str) -> bool:
-        wanted = _value(name, f.get("value"))
+def _cmp(fn: Callable[[Any, Any], bool]) -> Callable[[Any, dict, str | None], bool]:
+    def check(actual: Any, f: dict, typ: str | None) -> bool:
+        wanted = _value(typ, f.get("value"))
         return actual is not None and wanted is not None and fn(actual, wanted)
 
     return check
 
 
-def _between(actual: Any, f: dict, name: str) -> bool:
-    lo, hi = _value(name, f.get("value")), _value(name, f.get("highValue"))
+def _between(actual: Any, f: dict, typ: str | None) -> bool:
+    lo, hi = _value(typ, f.get("value")), _value(typ, f.get("highValue"))
     return actual is not None and lo is not None and hi is not None and lo <= actual <= hi
 
 
-def _in(actual: Any, f: dict, name: str) -> bool:
-    return actual is not None and actual in {_value(name, v) for v in f.get("values") or []}
+def _in(actual: Any, f: dict, typ: str | None) -> bool:
+    return actual is not None and actual in {_value(typ, v) for v in f.get("values") or []}
 
 
-def _token(actual: Any, f: dict, name: str) -> bool:
+def _token(actual: Any, f: dict, typ: str | None) -> bool:
     pattern = str(f.get("value", "")).lower()
     return actual is not None and fnmatch.fnmatchcase(
         str(actual), pattern if "*" in pattern else f"*{pattern}*"
     )
 
 
-OPERATORS: dict[str, Callable[[Any, dict, str], bool]] = {
+OPERATORS: dict[str, Callable[[Any, dict, str | None], bool]] = {
     "EQ": _cmp(lambda a, b: a == b),
     "NEQ": lambda a, f, n: a != _value(n, f.get("value")),
     "LT": _cmp(lambda a, b: a < b),

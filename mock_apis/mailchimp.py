@@ -1,10 +1,12 @@
-"""MailChimp Marketing API v3 over the world: routes, filters, paging, record shapes.
+"""MailChimp Marketing API v3 over the world: routes, filters, paging, stats.
 
-Handlers are plain functions (world, path args, query) -> payload dict; the ASGI
-layer in `mock_apis.app` adds auth, errors as problem+json, faults and caching.
-Filters follow the vendor's wording: `since_*` means strictly after, `before_*`
-strictly before. Archived members are listed like any other status (the archive
-is the deletion signal the raw layer keeps).
+Handlers are plain functions (world, path args, query) -> payload; the ASGI layer
+in `mock_apis.app` adds auth, errors as problem+json, faults and caching. Record
+shapes live in `mock_apis.mc_shapes`. Filters follow the vendor's wording:
+`since_*` means strictly after, `before_*` strictly before. Archived members are
+listed like any other status (the archive is the deletion signal the raw layer
+keeps). Reports exist only for sent campaigns: `/reports/{id}` and its children
+answer 404 for a draft or a scheduled one.
 """
 
 from __future__ import annotations
@@ -17,18 +19,29 @@ import orjson
 
 from mock_apis.clock import mc_time, parse_time
 from mock_apis.errors import ApiError
+from mock_apis.mc_shapes import (
+    MERGE_FIELD_COUNT,
+    MID,
+    Links,
+    ListShape,
+    MemberParts,
+    activity_record,
+    campaign_record,
+    list_record,
+    list_shape,
+    member_parts,
+    report_record,
+)
 from mock_apis.memo import MemoizedViews
-from mock_apis.world import Campaign, Member, Send, World
+from mock_apis.world import Campaign, MailList, Member, World
 
 MAX_COUNT = 1000
 MEMBER_STATUSES = {"subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived"}
 
 
-def _links(path: str) -> list[dict[str, str]]:
-    return [
-        {"rel": "self", "href": f"/3.0{path}", "method": "GET"},
-        {"rel": "parent", "href": f"/3.0{path.rsplit('/', 1)[0] or '/'}", "method": "GET"},
-    ]
+class Assembled(dict):
+    """A payload assembled from per-record serialised bytes: rebuilding it costs about
+    what storing it would, so the app does not keep it in its response cache."""
 
 
 def _time_param(q: dict[str, str], name: str) -> int | None:
@@ -73,16 +86,6 @@ def _sort(q: dict[str, str], allowed: dict[str, Callable[[Any], Any]], items: li
     return sorted(items, key=allowed[field], reverse=direction == "DESC")
 
 
-def _envelope(key: str, items: list, q: dict[str, str], path: str, **extra: Any) -> dict:
-    offset, count = _paging(q)
-    return {
-        key: items[offset : offset + count],
-        **extra,
-        "total_items": len(items),
-        "_links": _links(path),
-    }
-
-
 # --------------------------------------------------------------------------- field filters
 def apply_fields(payload: dict, fields: str | None, exclude: str | None) -> dict:
     """MailChimp's `fields` / `exclude_fields` (dotted paths, comma-separated)."""
@@ -121,48 +124,18 @@ def _exclude(obj: Any, parts: list[str]) -> None:
             _exclude(obj[parts[0]], parts[1:])
 
 
-# --------------------------------------------------------------------------- records
-def member_record(m: Member) -> dict:
-    if m.api is None:
-        name = f"{m.first} {m.last}".strip()
-        m.api = {
-            "id": m.id,
-            "email_address": m.email,
-            "unique_email_id": m.id[:10],
-            "contact_id": m.id[::-1][:32],
-            "full_name": name,
-            "web_id": 300000 + m.seq,
-            "email_type": "html",
-            "status": m.status,
-            "merge_fields": {"FNAME": m.first, "LNAME": m.last, "ADDRESS": "", "PHONE": ""},
-            "stats": {"avg_open_rate": 0, "avg_click_rate": 0},
-            "ip_signup": "",
-            "timestamp_signup": mc_time(m.signup),
-            "ip_opt": m.person.ip,
-            "timestamp_opt": mc_time(m.opt),
-            "member_rating": m.rating,
-            "last_changed": mc_time(m.last_changed),
-            "language": "en",
-            "vip": False,
-            "email_client": "",
-            "source": "API - Generic",
-            "tags_count": len(m.tags),
-            "tags": [{"id": 1000 + sum(map(ord, t)), "name": t} for t in m.tags],
-            "list_id": m.list_id,
-        }
-    return m.api
-
-
-def _merge(m: Member) -> dict[str, str]:
-    return {"FNAME": m.first, "LNAME": m.last}
-
-
+# --------------------------------------------------------------------------- the API
 class MailChimpApi(MemoizedViews):
-    """Route table + per-world-version memo of derived views (reports, activity)."""
+    """Route table + per-world-version memo of derived views (stats, activity) + a
+    per-member cache of serialised records (invalidated by the member's `rev`)."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, dc: str = "us21") -> None:
         super().__init__(world)
-        self.routes: list[tuple[re.Pattern[str], Callable[..., dict]]] = [
+        self.links = Links(dc)
+        self._shapes: dict[str, ListShape] = {}
+        self._parts: dict[int, MemberParts] = {}
+        self._child_links: dict[tuple[str, str], bytes] = {}
+        self.routes: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
             (re.compile(r"^/?$"), self.root),
             (re.compile(r"^/ping$"), self.ping),
             (re.compile(r"^/lists$"), self.lists),
@@ -178,7 +151,10 @@ class MailChimpApi(MemoizedViews):
             (re.compile(r"^/reports/(?P<campaign_id>[^/]+)/sent-to$"), self.sent_to),
         ]
 
-    def handle(self, path: str, q: dict[str, str]) -> dict:
+    def handle(self, path: str, q: dict[str, str]) -> Any:
+        """The payload for GET `path`: a dict (an `Assembled` one for pages built from
+        cached member bytes) or an `orjson.Fragment`, with `fields`/`exclude_fields`
+        applied."""
         for pattern, fn in self.routes:
             match = pattern.match(path)
             if match:
@@ -197,68 +173,88 @@ class MailChimpApi(MemoizedViews):
         return True
 
     # ------------------------------------------------------------------ lookups
-    def _list(self, list_id: str):
-        for lst in self.world.lists:
-            if lst.id == list_id:
-                return lst
-        raise ApiError(404, "ResourceNotFound", f"list {list_id!r} does not exist")
+    def _list(self, list_id: str) -> MailList:
+        lst = self.world.list_by_id.get(list_id)
+        if lst is None:
+            raise ApiError(404, "ResourceNotFound", f"list {list_id!r} does not exist")
+        return lst
 
     def _campaign(self, campaign_id: str, sent: bool = False) -> Campaign:
         for c in self.world.campaigns:
-            if c.id == campaign_id and (c.send_time or not sent):
+            if c.id == campaign_id:
+                if sent and not c.send_time:
+                    raise ApiError(
+                        404,
+                        "ResourceNotFound",
+                        f"campaign {campaign_id!r} has status {c.status!r}: reports exist only "
+                        "for sent campaigns (list them with GET /reports)",
+                    )
                 return c
-        what = "sent campaign (reports exist only once sent)" if sent else "campaign"
-        raise ApiError(404, "ResourceNotFound", f"{what} {campaign_id!r} does not exist")
+        raise ApiError(404, "ResourceNotFound", f"campaign {campaign_id!r} does not exist")
 
-    # ------------------------------------------------------------------ endpoints
+    def _child_template(self, c: Campaign, child: str, target: str) -> bytes:
+        key = (c.id, child)
+        if key not in self._child_links:
+            self._child_links[key] = self.links.child_template(c.id, child, target, c.list_id)
+        return self._child_links[key]
+
+    # ------------------------------------------------------------------ account & lists
     def root(self, q: dict[str, str]) -> dict:
         return {
             "account_id": "mockaccount",
             "account_name": "Northwind Demo",
             "email": "marketing@northwind-demo.com",
             "total_subscribers": sum(len(m) for m in self.world.members.values()),
+            "_links": [self.links.link("self", "/", target="Root/Response")],
         }
 
     def ping(self, q: dict[str, str]) -> dict:
         return {"health_status": "Everything's Chimpy!"}
 
-    def list_record(self, lst) -> dict:
-        members = self.world.members[lst.id]
+    def list_stats(self, lst: MailList) -> dict[str, Any]:
+        return self._memoized(("list_stats", lst.id), lambda: self._build_list_stats(lst))
+
+    def _build_list_stats(self, lst: MailList) -> dict[str, Any]:
+        now = self.world.now
+        sent = [c for c in self.world.campaigns if c.list_id == lst.id and c.send_time]
+        last_sent = max((c.send_time for c in sent), default=0)
         counts = {"subscribed": 0, "unsubscribed": 0, "cleaned": 0}
-        last_sub = 0
-        for m in members:
+        since = dict.fromkeys(counts, 0)
+        last = {"subscribed": 0, "unsubscribed": 0}
+        year_ago = now - 365 * 86400
+        subs_year = unsubs_year = 0
+        for m in self.world.members[lst.id]:
             if m.status in counts:
                 counts[m.status] += 1
-            if m.status == "subscribed" and m.opt > last_sub and m.opt <= self.world.now:
-                last_sub = m.opt
-        sent = [c for c in self.world.campaigns if c.list_id == lst.id and c.send_time]
+                since[m.status] += m.last_changed > last_sent
+            if m.status in last and m.last_changed <= now:
+                ts = m.opt if m.status == "subscribed" and m.opt <= now else m.last_changed
+                last[m.status] = max(last[m.status], ts)
+            subs_year += m.signup > year_ago
+            unsubs_year += m.status == "unsubscribed" and m.last_changed > year_ago
+        rates = [self.campaign_stats(c) for c in sent]
         return {
-            "id": lst.id,
-            "web_id": lst.web_id,
-            "name": lst.name,
-            "contact": {"company": "Northwind Demo", "city": "Atlanta", "country": "US"},
-            "permission_reminder": "You signed up on our website.",
-            "campaign_defaults": {
-                "from_name": "Northwind",
-                "from_email": "news@northwind-demo.com",
-                "subject": "",
-                "language": "en",
-            },
-            "date_created": mc_time(lst.date_created),
-            "list_rating": lst.rating,
-            "email_type_option": False,
-            "visibility": "pub",
-            "double_optin": False,
-            "stats": {
-                "member_count": counts["subscribed"],
-                "unsubscribe_count": counts["unsubscribed"],
-                "cleaned_count": counts["cleaned"],
-                "campaign_count": len(sent),
-                "campaign_last_sent": mc_time(max(c.send_time for c in sent)) if sent else "",
-                "last_sub_date": mc_time(last_sub) if last_sub else "",
-            },
-            "_links": _links(f"/lists/{lst.id}"),
+            "member_count": counts["subscribed"],
+            "total_contacts": len(self.world.members[lst.id]),
+            "unsubscribe_count": counts["unsubscribed"],
+            "cleaned_count": counts["cleaned"],
+            "member_count_since_send": since["subscribed"],
+            "unsubscribe_count_since_send": since["unsubscribed"],
+            "cleaned_count_since_send": since["cleaned"],
+            "campaign_count": len(sent),
+            "campaign_last_sent": mc_time(last_sent) if last_sent else "",
+            "merge_field_count": MERGE_FIELD_COUNT,
+            "avg_sub_rate": round(subs_year / 12),
+            "avg_unsub_rate": round(unsubs_year / 12),
+            "target_sub_rate": round(subs_year / 12 * 1.2),
+            "open_rate": round(100 * sum(r["open_rate"] for r in rates) / max(1, len(rates)), 2),
+            "click_rate": round(100 * sum(r["click_rate"] for r in rates) / max(1, len(rates)), 2),
+            "last_sub_date": mc_time(last["subscribed"]) if last["subscribed"] else "",
+            "last_unsub_date": mc_time(last["unsubscribed"]) if last["unsubscribed"] else "",
         }
+
+    def list_record(self, lst: MailList) -> dict:
+        return list_record(lst, self.list_stats(lst), self.links, self.world.config.seed)
 
     def lists(self, q: dict[str, str]) -> dict:
         since, before = _time_param(q, "since_date_created"), _time_param(q, "before_date_created")
@@ -270,28 +266,45 @@ class MailChimpApi(MemoizedViews):
         ]
         items = _sort(q, {"date_created": lambda x: x.date_created}, items)
         offset, count = _paging(q)
-        page = [self.list_record(x) for x in items[offset : offset + count]]
-        return {"lists": page, "total_items": len(items), "_links": _links("/lists")}
+        return {
+            "lists": [self.list_record(x) for x in items[offset : offset + count]],
+            "total_items": len(items),
+            "constraints": {
+                "may_create": True,
+                "max_instances": 100,
+                "current_total_instances": len(self.world.lists),
+            },
+            "_links": self.links.collection("/lists", "Lists", create=True),
+        }
 
     def list_one(self, q: dict[str, str], list_id: str) -> dict:
         return self.list_record(self._list(list_id))
 
-    def members(self, q: dict[str, str], list_id: str) -> dict:
+    # ------------------------------------------------------------------ members
+    def _member_parts(self, m: Member) -> MemberParts:
+        parts = self._parts.get(id(m))
+        if parts is None or parts.rev != m.rev:
+            shape = self._shapes.get(m.list_id)
+            if shape is None:
+                shape = self._shapes[m.list_id] = list_shape(self._list(m.list_id), self.links)
+            parts = member_parts(m, shape, self.world.company_names)
+            self._parts[id(m)] = parts
+        return parts
+
+    def member_json(self, m: Member) -> bytes:
+        """The member as the API serialises it (cached until the member changes)."""
+        return self._member_parts(m).record(m, self._shapes[m.list_id])
+
+    def members(self, q: dict[str, str], list_id: str) -> Assembled:
         self._list(list_id)
         status = q.get("status")
         if status and status not in MEMBER_STATUSES:
             raise ApiError(
                 400, "InvalidResource", f"status={status!r} is not one of {sorted(MEMBER_STATUSES)}"
             )
-        filters = {
-            name: _time_param(q, name)
-            for name in (
-                "since_last_changed",
-                "before_last_changed",
-                "since_timestamp_opt",
-                "before_timestamp_opt",
-            )
-        }
+        names = ("since_last_changed", "before_last_changed", "since_timestamp_opt",
+                 "before_timestamp_opt")  # fmt: skip
+        filters = {name: _time_param(q, name) for name in names}
         key = (
             "members",
             list_id,
@@ -300,162 +313,119 @@ class MailChimpApi(MemoizedViews):
             q.get("sort_field"),
             q.get("sort_dir"),
         )
-
-        def build() -> list[Member]:
-            items = self.world.members[list_id]
-            if status:
-                items = [m for m in items if m.status == status]
-            if filters["since_last_changed"] is not None:
-                items = [m for m in items if m.last_changed > filters["since_last_changed"]]
-            if filters["before_last_changed"] is not None:
-                items = [m for m in items if m.last_changed < filters["before_last_changed"]]
-            if filters["since_timestamp_opt"] is not None:
-                items = [m for m in items if m.opt > filters["since_timestamp_opt"]]
-            if filters["before_timestamp_opt"] is not None:
-                items = [m for m in items if m.opt < filters["before_timestamp_opt"]]
-            return _sort(
-                q,
-                {
-                    "last_changed": lambda m: (m.last_changed, m.seq),
-                    "timestamp_opt": lambda m: (m.opt, m.seq),
-                    "timestamp_signup": lambda m: (m.signup, m.seq),
-                },
-                items,
-            )
-
-        items = self._memoized(key, build)
+        items = self._memoized(key, lambda: self._member_view(q, list_id, status, filters))
         offset, count = _paging(q)
-        return {
-            "members": [member_record(m) for m in items[offset : offset + count]],
-            "list_id": list_id,
-            "total_items": len(items),
-            "_links": _links(f"/lists/{list_id}/members"),
-        }
+        return Assembled(
+            members=[orjson.Fragment(self.member_json(m)) for m in items[offset : offset + count]],
+            list_id=list_id,
+            total_items=len(items),
+            _links=self.links.collection(
+                f"/lists/{list_id}/members",
+                "Lists/Members",
+                parent=(f"/lists/{list_id}", "Lists/Response"),
+                create=True,
+            ),
+        )
 
-    def member_one(self, q: dict[str, str], list_id: str, hash: str) -> dict:
+    def _member_view(
+        self, q: dict[str, str], list_id: str, status: str | None, f: dict[str, int | None]
+    ) -> list[Member]:
+        items = self.world.members[list_id]
+        if status:
+            items = [m for m in items if m.status == status]
+        if f["since_last_changed"] is not None:
+            items = [m for m in items if m.last_changed > f["since_last_changed"]]
+        if f["before_last_changed"] is not None:
+            items = [m for m in items if m.last_changed < f["before_last_changed"]]
+        if f["since_timestamp_opt"] is not None:
+            items = [m for m in items if m.opt > f["since_timestamp_opt"]]
+        if f["before_timestamp_opt"] is not None:
+            items = [m for m in items if m.opt < f["before_timestamp_opt"]]
+        return _sort(
+            q,
+            {
+                "last_changed": lambda m: (m.last_changed, m.seq),
+                "timestamp_opt": lambda m: (m.opt, m.seq),
+                "timestamp_signup": lambda m: (m.signup, m.seq),
+            },
+            items,
+        )
+
+    def member_one(self, q: dict[str, str], list_id: str, hash: str) -> orjson.Fragment:
         self._list(list_id)
         key = hash.lower() if len(hash) == 32 else hash.strip().lower()
         for m in self.world.members[list_id]:
             if m.id == key or m.email.lower() == key:
-                return member_record(m)
+                return orjson.Fragment(self.member_json(m))
         raise ApiError(404, "ResourceNotFound", f"member {hash!r} is not in list {list_id!r}")
 
     # ------------------------------------------------------------------ campaigns & reports
-    def campaign_stats(self, c: Campaign) -> dict:
-        def build() -> dict:
-            now = self.world.now
-            hard = soft = opens = clicks = unique_opens = subscriber_clicks = 0
-            unique_clicks: set[tuple[str, str]] = set()
-            last_open = last_click = 0
-            for s in c.sends:
-                if s.status == "hard":
-                    hard += 1
-                elif s.status == "soft":
-                    soft += 1
-                opened = clicked = False
-                for action, ts, url, _ip, _t in s.actions:
-                    if ts > now:
-                        break
-                    if action == "open":
-                        opens += 1
-                        opened = True
-                        last_open = max(last_open, ts)
-                    elif action == "click":
-                        clicks += 1
-                        clicked = True
-                        unique_clicks.add((s.member.id, url))
-                        last_click = max(last_click, ts)
-                unique_opens += opened
-                subscriber_clicks += clicked
-            delivered = max(1, len(c.sends) - hard - soft)
-            return {
-                "emails_sent": len(c.sends),
-                "hard_bounces": hard,
-                "soft_bounces": soft,
-                "opens_total": opens,
-                "unique_opens": unique_opens,
-                "open_rate": round(unique_opens / delivered, 6),
-                "last_open": mc_time(last_open) if last_open else "",
-                "clicks_total": clicks,
-                "unique_clicks": len(unique_clicks),
-                "unique_subscriber_clicks": subscriber_clicks,
-                "click_rate": round(subscriber_clicks / delivered, 6),
-                "last_click": mc_time(last_click) if last_click else "",
-                "unsubscribed": sum(1 for u in c.unsubs if u.ts <= now),
-            }
+    def campaign_stats(self, c: Campaign) -> dict[str, Any]:
+        return self._memoized(("stats", c.id), lambda: self._build_stats(c))
 
-        return self._memoized(("stats", c.id), build)
+    def _build_stats(self, c: Campaign) -> dict[str, Any]:
+        now = self.world.now
+        t = _tally(c, now)
+        hard, soft, subscriber_clicks = t["hard"], t["soft"], t["subscriber_clicks"]
+        unique_opens, last_open, last_click = t["unique_opens"], t["last_open"], t["last_click"]
+        delivered = max(1, len(c.sends) - hard - soft)
+        orders = subscriber_clicks // 12
+        hour0 = c.send_time - c.send_time % 3600
+        return {
+            "emails_sent": len(c.sends),
+            "hard_bounces": hard,
+            "soft_bounces": soft,
+            "opens_total": t["opens"],
+            "unique_opens": unique_opens,
+            "open_rate": round(unique_opens / delivered, 6),
+            "last_open": mc_time(last_open) if last_open else "",
+            "clicks_total": t["clicks"],
+            "unique_clicks": t["unique_clicks"],
+            "unique_subscriber_clicks": subscriber_clicks,
+            "click_rate": round(subscriber_clicks / delivered, 6),
+            "last_click": mc_time(last_click) if last_click else "",
+            "unsubscribed": sum(1 for u in c.unsubs if u.ts <= now),
+            "forwards": unique_opens // 150,
+            "timeseries": [
+                {
+                    "timestamp": mc_time(hour0 + h * 3600),
+                    "emails_sent": len(c.sends) if h == 0 else 0,
+                    "unique_opens": t["hourly_opens"][h],
+                    "recipients_clicks": t["hourly_clicks"][h],
+                }
+                for h in range(24)
+                if hour0 + h * 3600 <= now
+            ],
+            "ecommerce": {
+                "total_orders": orders,
+                "total_spent": round(orders * 61.5, 2),
+                "total_revenue": round(orders * 57.25, 2),
+                "currency_code": "USD",
+            },
+        }
 
     def campaign_record(self, c: Campaign) -> dict:
-        lst = self._list(c.list_id)
         st = self.campaign_stats(c) if c.send_time else None
-        return {
-            "id": c.id,
-            "web_id": c.web_id,
-            "type": "regular",
-            "create_time": mc_time(c.create_time),
-            "archive_url": f"https://mock.list-manage.com/campaign/{c.id}",
-            "status": c.status,
-            "emails_sent": st["emails_sent"] if st else 0,
-            "send_time": mc_time(c.send_time) if c.send_time else "",
-            "content_type": "template",
-            "recipients": {
-                "list_id": c.list_id,
-                "list_is_active": True,
-                "list_name": lst.name,
-                "segment_text": "",
-                "recipient_count": st["emails_sent"] if st else 0,
-            },
-            "settings": {
-                "subject_line": c.subject,
-                "title": c.title,
-                "from_name": "Northwind",
-                "reply_to": "news@northwind-demo.com",
-            },
-            "tracking": {"opens": True, "html_clicks": True, "text_clicks": False},
-            "report_summary": (
-                {
-                    "opens": st["opens_total"],
-                    "unique_opens": st["unique_opens"],
-                    "open_rate": st["open_rate"],
-                    "clicks": st["clicks_total"],
-                    "subscriber_clicks": st["unique_subscriber_clicks"],
-                    "click_rate": st["click_rate"],
-                }
-                if st
-                else {}
-            ),
-            "_links": _links(f"/campaigns/{c.id}"),
-        }
+        return campaign_record(c, self._list(c.list_id), st, self.links, self.world.config.seed)
 
     def campaigns(self, q: dict[str, str]) -> dict:
-        f = {
-            n: _time_param(q, n)
-            for n in (
-                "since_create_time",
-                "before_create_time",
-                "since_send_time",
-                "before_send_time",
-            )
-        }
+        names = ("since_create_time", "before_create_time", "since_send_time", "before_send_time")
+        f = {n: _time_param(q, n) for n in names}
         status, list_id = q.get("status"), q.get("list_id")
-        items = []
-        for c in self.world.campaigns:
-            if (status and c.status != status) or (list_id and c.list_id != list_id):
-                continue
-            if f["since_create_time"] is not None and not c.create_time > f["since_create_time"]:
-                continue
-            if f["before_create_time"] is not None and not c.create_time < f["before_create_time"]:
-                continue
-            if f["since_send_time"] is not None and not (
-                c.send_time and c.send_time > f["since_send_time"]
-            ):
-                continue
-            if f["before_send_time"] is not None and not (
-                c.send_time and c.send_time < f["before_send_time"]
-            ):
-                continue
-            items.append(c)
+        items = [
+            c
+            for c in self.world.campaigns
+            if not (status and c.status != status)
+            and not (list_id and c.list_id != list_id)
+            and _within(c.create_time, f["since_create_time"], f["before_create_time"])
+            and (
+                (f["since_send_time"] is None and f["before_send_time"] is None)
+                or (
+                    c.send_time
+                    and _within(c.send_time, f["since_send_time"], f["before_send_time"])
+                )
+            )
+        ]
         items = _sort(
             q,
             {
@@ -465,148 +435,167 @@ class MailChimpApi(MemoizedViews):
             items,
         )
         offset, count = _paging(q)
-        page = [self.campaign_record(c) for c in items[offset : offset + count]]
-        return {"campaigns": page, "total_items": len(items), "_links": _links("/campaigns")}
+        return {
+            "campaigns": [self.campaign_record(c) for c in items[offset : offset + count]],
+            "total_items": len(items),
+            "_links": self.links.collection("/campaigns", "Campaigns", create=True),
+        }
 
     def campaign_one(self, q: dict[str, str], campaign_id: str) -> dict:
         return self.campaign_record(self._campaign(campaign_id))
 
     def report_record(self, c: Campaign) -> dict:
-        st = self.campaign_stats(c)
         lst = self._list(c.list_id)
-        return {
-            "id": c.id,
-            "campaign_title": c.title,
-            "type": "regular",
-            "list_id": c.list_id,
-            "list_is_active": True,
-            "list_name": lst.name,
-            "subject_line": c.subject,
-            "emails_sent": st["emails_sent"],
-            "abuse_reports": 0,
-            "unsubscribed": st["unsubscribed"],
-            "send_time": mc_time(c.send_time),
-            "bounces": {
-                "hard_bounces": st["hard_bounces"],
-                "soft_bounces": st["soft_bounces"],
-                "syntax_errors": 0,
-            },
-            "forwards": {"forwards_count": 0, "forwards_opens": 0},
-            "opens": {
-                "opens_total": st["opens_total"],
-                "unique_opens": st["unique_opens"],
-                "open_rate": st["open_rate"],
-                "last_open": st["last_open"],
-            },
-            "clicks": {
-                "clicks_total": st["clicks_total"],
-                "unique_clicks": st["unique_clicks"],
-                "unique_subscriber_clicks": st["unique_subscriber_clicks"],
-                "click_rate": st["click_rate"],
-                "last_click": st["last_click"],
-            },
-            "_links": _links(f"/reports/{c.id}"),
-        }
+        return report_record(c, lst, self.campaign_stats(c), self.list_stats(lst), self.links)
 
     def reports(self, q: dict[str, str]) -> dict:
         since, before = _time_param(q, "since_send_time"), _time_param(q, "before_send_time")
         items = [
-            c
-            for c in self.world.campaigns
-            if c.send_time
-            and (since is None or c.send_time > since)
-            and (before is None or c.send_time < before)
+            c for c in self.world.campaigns if c.send_time and _within(c.send_time, since, before)
         ]
         offset, count = _paging(q)
-        page = [self.report_record(c) for c in items[offset : offset + count]]
-        return {"reports": page, "total_items": len(items), "_links": _links("/reports")}
+        return {
+            "reports": [self.report_record(c) for c in items[offset : offset + count]],
+            "total_items": len(items),
+            "_links": self.links.collection("/reports", "Reports"),
+        }
 
     def report_one(self, q: dict[str, str], campaign_id: str) -> dict:
         return self.report_record(self._campaign(campaign_id, sent=True))
 
-    def _activity_items(self, c: Campaign, since: int | None) -> list[dict]:
-        def build() -> list[dict]:
+    # ------------------------------------------------------------------ report children
+    def _child_envelope(
+        self, key: str, c: Campaign, child: str, target: str, items: list, total: int
+    ) -> dict:
+        base = f"/reports/{c.id}/{child}"
+        return {
+            key: items,
+            "campaign_id": c.id,
+            "total_items": total,
+            "_links": [
+                self.links.link("self", base, target=f"Reports/{target}/CollectionResponse",
+                                schema=f"Paths/Reports/{target}/Collection"),
+                self.links.link("parent", f"/reports/{c.id}", target="Reports/Response"),
+            ],
+        }  # fmt: skip
+
+    def _activity_view(self, c: Campaign, since: int | None) -> list[tuple[Member, list]]:
+        def build() -> list[tuple[Member, list]]:
             now = self.world.now
             out = []
             for s in c.sends:
                 acts = [a for a in s.actions if a[1] <= now and (since is None or a[1] > since)]
                 if acts:
-                    out.append(
-                        {
-                            "campaign_id": c.id,
-                            "list_id": c.list_id,
-                            "list_is_active": True,
-                            "email_id": s.member.id,
-                            "email_address": s.member.email,
-                            "activity": [activity_record(a) for a in acts],
-                        }
-                    )
+                    out.append((s.member, acts))
             return out
 
         return self._memoized(("activity", c.id, since), build)
 
     def email_activity(self, q: dict[str, str], campaign_id: str) -> dict:
         c = self._campaign(campaign_id, sent=True)
-        items = self._activity_items(c, _time_param(q, "since"))
-        path = f"/reports/{campaign_id}/email-activity"
-        return _envelope("emails", items, q, path, campaign_id=c.id)
+        items = self._activity_view(c, _time_param(q, "since"))
+        offset, count = _paging(q)
+        links = self._child_template(c, "email-activity", "EmailActivity")
+        page = [
+            {
+                "campaign_id": c.id,
+                "list_id": c.list_id,
+                "list_is_active": True,
+                "email_id": m.id,
+                "email_address": m.email,
+                "activity": [activity_record(a) for a in acts],
+                "_links": orjson.Fragment(links.replace(MID, m.id.encode())),
+            }
+            for m, acts in items[offset : offset + count]
+        ]
+        return self._child_envelope(
+            "emails", c, "email-activity", "EmailActivity", page, len(items)
+        )
 
     def unsubscribed(self, q: dict[str, str], campaign_id: str) -> dict:
         c = self._campaign(campaign_id, sent=True)
         now = self.world.now
-        items = [
-            {
-                "email_id": u.member.id,
-                "email_address": u.member.email,
-                "merge_fields": _merge(u.member),
-                "vip": False,
-                "timestamp": mc_time(u.ts),
-                "reason": u.reason,
-                "campaign_id": c.id,
-                "list_id": c.list_id,
-                "list_is_active": True,
-            }
-            for u in c.unsubs
-            if u.ts <= now
-        ]
-        return _envelope(
-            "unsubscribes", items, q, f"/reports/{campaign_id}/unsubscribed", campaign_id=c.id
-        )
+        items = [u for u in c.unsubs if u.ts <= now]
+        offset, count = _paging(q)
+        links = self._child_template(c, "unsubscribed", "Unsubs")
+        page = []
+        for u in items[offset : offset + count]:
+            parts = self._member_parts(u.member)
+            page.append(
+                {
+                    "email_id": u.member.id,
+                    "email_address": u.member.email,
+                    "merge_fields": orjson.Fragment(parts.merge_fields),
+                    "vip": parts.vip,
+                    "timestamp": mc_time(u.ts),
+                    "reason": u.reason,
+                    "campaign_id": c.id,
+                    "list_id": c.list_id,
+                    "list_is_active": True,
+                    "_links": orjson.Fragment(links.replace(MID, u.member.id.encode())),
+                }
+            )
+        return self._child_envelope("unsubscribes", c, "unsubscribed", "Unsubs", page, len(items))
 
     def sent_to(self, q: dict[str, str], campaign_id: str) -> dict:
         c = self._campaign(campaign_id, sent=True)
         offset, count = _paging(q)
-        page = [sent_to_record(self.world, c, s) for s in c.sends[offset : offset + count]]
-        return {
-            "sent_to": page,
-            "campaign_id": c.id,
-            "total_items": len(c.sends),
-            "_links": _links(f"/reports/{campaign_id}/sent-to"),
-        }
+        links = self._child_template(c, "sent-to", "SentTo")
+        now = self.world.now
+        page = []
+        for s in c.sends[offset : offset + count]:
+            parts = self._member_parts(s.member)
+            opens = [a[1] for a in s.actions if a[0] == "open" and a[1] <= now]
+            page.append(
+                {
+                    "email_id": s.member.id,
+                    "email_address": s.member.email,
+                    "merge_fields": orjson.Fragment(parts.merge_fields),
+                    "vip": parts.vip,
+                    "status": s.status,
+                    "open_count": len(opens),
+                    "last_open": mc_time(max(opens)) if opens else "",
+                    "absplit_group": "",
+                    "gmt_offset": parts.gmtoff,
+                    "campaign_id": c.id,
+                    "list_id": c.list_id,
+                    "list_is_active": True,
+                    "_links": orjson.Fragment(links.replace(MID, s.member.id.encode())),
+                }
+            )
+        return self._child_envelope("sent_to", c, "sent-to", "SentTo", page, len(c.sends))
 
 
-def activity_record(a: tuple[str, int, str, str, str]) -> dict:
-    action, ts, url, ip, btype = a
-    if action == "bounce":
-        return {"action": "bounce", "type": btype, "timestamp": mc_time(ts)}
-    if action == "click":
-        return {"action": "click", "timestamp": mc_time(ts), "url": url, "ip": ip}
-    return {"action": "open", "timestamp": mc_time(ts), "ip": ip}
+def _tally(c: Campaign, now: int) -> dict[str, Any]:
+    """Count a campaign's visible activity: bounces, opens, clicks, first-day curve."""
+    counters = "hard soft opens clicks unique_opens subscriber_clicks last_open last_click"
+    t: dict[str, Any] = dict.fromkeys(counters.split(), 0)
+    unique_clicks: set[tuple[str, str]] = set()
+    t["hourly_opens"], t["hourly_clicks"] = [0] * 24, [0] * 24
+    for s in c.sends:
+        t["hard"] += s.status == "hard"
+        t["soft"] += s.status == "soft"
+        first_open = first_click = 0
+        for action, ts, url, _ip, _t in s.actions:
+            if ts > now:
+                break
+            if action == "open":
+                t["opens"] += 1
+                first_open = first_open or ts
+                t["last_open"] = max(t["last_open"], ts)
+            elif action == "click":
+                t["clicks"] += 1
+                first_click = first_click or ts
+                unique_clicks.add((s.member.id, url))
+                t["last_click"] = max(t["last_click"], ts)
+        t["unique_opens"] += bool(first_open)
+        t["subscriber_clicks"] += bool(first_click)
+        for first, hourly in ((first_open, t["hourly_opens"]), (first_click, t["hourly_clicks"])):
+            if first and (first - c.send_time) // 3600 < 24:
+                hourly[(first - c.send_time) // 3600] += 1
+    t["unique_clicks"] = len(unique_clicks)
+    return t
 
 
-def sent_to_record(world: World, c: Campaign, s: Send) -> dict:
-    opens = [a[1] for a in s.actions if a[0] == "open" and a[1] <= world.now]
-    return {
-        "email_id": s.member.id,
-        "email_address": s.member.email,
-        "merge_fields": _merge(s.member),
-        "vip": False,
-        "status": s.status,
-        "open_count": len(opens),
-        "last_open": mc_time(max(opens)) if opens else "",
-        "absplit_group": "",
-        "gmt_offset": 0,
-        "campaign_id": c.id,
-        "list_id": c.list_id,
-        "list_is_active": True,
-    }
+def _within(ts: int, since: int | None, before: int | None) -> bool:
+    return (since is None or ts > since) and (before is None or ts < before)

@@ -27,8 +27,9 @@ from mock_apis.world import World, WorldConfig
 class MockServer:
     """Runs both mock APIs in a background thread. Use as a context manager or start()/stop().
 
-    `world_overrides` go to `WorldConfig` (overlap_rate, dirty_rate, per-entity
-    counts such as contacts=12000). `limits` sets rate limits (see `mock_apis.app.Limits`).
+    `world_overrides` go to `WorldConfig` (overlap_rate, dirty_rate, legacy_rate,
+    deal_pipelines, custom_*_properties, empty_streams, per-entity counts such as
+    contacts=12000). `limits` sets rate and URL-length limits (see `mock_apis.app.Limits`).
     """
 
     def __init__(

@@ -100,20 +100,22 @@ def test_hubspot_objects_page_to_the_end_live_and_archived(client, truth) -> Non
 
 def test_every_hubspot_property_value_is_a_string_or_null(client) -> None:
     props = "email,firstname,lastname,hs_object_id,associatedcompanyid,hubspot_owner_id"
+    always = {"createdate", "lastmodifieddate"}
     for rec in client.hs("/crm/v3/objects/contacts", limit=100, properties=props).json()["results"]:
-        assert set(rec["properties"]) <= set(props.split(","))
+        assert set(rec["properties"]) == set(props.split(",")) | always
         assert all(v is None or isinstance(v, str) for v in rec["properties"].values())
     for rec in client.hs("/crm/v3/objects/deals", limit=100, properties="amount").json()["results"]:
         assert rec["properties"]["amount"] is None or isinstance(rec["properties"]["amount"], str)
 
 
-def test_owners_and_deal_pipeline_match_ground_truth(client, truth) -> None:
+def test_owners_and_deal_pipelines_match_ground_truth(client, truth) -> None:
     owners = client.hs("/crm/v3/owners", limit=500).json()["results"]
     assert _keys(owners, "id") == _keys(truth["owners"], "id")
     pipes = client.hs("/crm/v3/pipelines/deals").json()["results"]
-    assert [p["id"] for p in pipes] == ["default"]
+    assert [p["id"] for p in pipes] == [p["id"] for p in truth["deal_pipelines"]]
+    got = [(p["id"], s["id"]) for p in pipes for s in p["stages"]]
+    assert got == [(s["pipeline_id"], s["id"]) for s in truth["deal_pipeline_stages"]]
     stages = {s["id"]: s for s in pipes[0]["stages"]}
-    assert list(stages) == [s["id"] for s in truth["deal_pipeline_stages"]]
     assert stages["closedwon"]["metadata"] == {"isClosed": "true", "probability": "1.0"}
     assert stages["closedlost"]["metadata"] == {"isClosed": "true", "probability": "0.0"}
 

@@ -97,11 +97,13 @@ def test_some_deals_follow_campaign_engagement_within_30_days(truth, client) -> 
         for r in truth["contacts"]
         if r["email"]
     }
-    deals = client.hs("/crm/v3/objects/deals", limit=100).json()["results"]
-    links = client.hs_post(
-        "/crm/v4/associations/deals/contacts/batch/read",
-        {"inputs": [{"id": d["id"]} for d in deals]},
-    ).json()["results"]
+    deals = client.hs_walk("deals")
+    links = []
+    for i in range(0, len(deals), 1000):
+        links += client.hs_post(
+            "/crm/v4/associations/deals/contacts/batch/read",
+            {"inputs": [{"id": d["id"]} for d in deals[i : i + 1000]]},
+        ).json()["results"]
     created = {d["id"]: parse_hs_time_ms(d["createdAt"]) // 1000 for d in deals}
     attributed = 0
     for link in links:
@@ -111,14 +113,22 @@ def test_some_deals_follow_campaign_engagement_within_30_days(truth, client) -> 
     assert attributed >= 10
 
 
-def test_deals_move_through_the_default_pipeline_and_closed_ones_have_a_closedate(truth) -> None:
+def test_deals_sit_in_stages_of_their_own_pipeline_and_closed_ones_have_a_closedate(
+    truth,
+) -> None:
     deals = [r for r in truth["deals"] if not r["dirty"]]
-    stages = {r["dealstage"] for r in deals}
-    assert {"closedwon", "closedlost"} <= stages
-    assert stages <= {*OPEN_STAGES, "closedwon", "closedlost"}
-    assert {r["pipeline"] for r in deals} == {"default"}
-    closed = [r for r in deals if r["dealstage"] in ("closedwon", "closedlost")]
-    assert all(parse_hs_time_ms(r["closedate"]) <= WORLD_START * 1000 for r in closed)
+    stages_of: dict[str, set[str]] = {}
+    closed: set[str] = set()
+    for s in truth["deal_pipeline_stages"]:
+        stages_of.setdefault(s["pipeline_id"], set()).add(s["id"])
+        if s["is_closed"]:
+            closed.add(s["id"])
+    assert {r["pipeline"] for r in deals} == set(stages_of)
+    assert all(r["dealstage"] in stages_of[r["pipeline"]] for r in deals)
+    assert {"closedwon", "closedlost"} <= {r["dealstage"] for r in deals}
+    assert set(OPEN_STAGES) <= stages_of["default"]
+    done = [r for r in deals if r["dealstage"] in closed]
+    assert all(parse_hs_time_ms(r["closedate"]) <= WORLD_START * 1000 for r in done)
     assert all(re.fullmatch(r"\d+(\.\d+)?", r["amount"]) for r in deals)
 
 
@@ -154,3 +164,36 @@ def test_ten_x_scale_multiplies_every_entity_count() -> None:
     assert len(world.objects["contacts"]) == 60_000
     assert len(world.objects["deals"]) == 25_000
     assert sum(len(m) for m in world.members.values()) == 90_000
+
+
+def test_same_seed_serves_byte_identical_real_shaped_records() -> None:
+    pages = []
+    for _ in range(2):
+        with MockServer(seed=23, scale=0.03) as srv:
+            lid = srv.ground_truth(["lists"])["lists"][0]["id"]
+            names = ",".join(d.name for d in srv.world.properties["contacts"])
+            auth = ("any", srv.mailchimp_api_key)
+            headers = {"Authorization": f"Bearer {srv.hubspot_token}"}
+            pages.append(
+                (
+                    requests.get(f"{srv.base_url}/3.0/lists/{lid}/members?count=200",
+                                 auth=auth, timeout=10).content,
+                    requests.get(f"{srv.base_url}/crm/v3/objects/contacts",
+                                 params={"limit": 100, "properties": names},
+                                 headers=headers, timeout=10).content,
+                )
+            )  # fmt: skip
+    assert pages[0] == pages[1]
+    assert b'"_links"' in pages[0][0] and b'"hs_analytics_source"' in pages[0][1]
+
+
+@pytest.mark.slow
+def test_a_fifty_thousand_member_single_list_world_generates_in_well_under_a_minute() -> None:
+    import time
+
+    start = time.perf_counter()
+    world = World(seed=42, members=50_000, lists=1)
+    elapsed = time.perf_counter() - start
+    print(f"50,000-member single-list world generated in {elapsed:.1f}s")
+    assert len(world.members[world.lists[0].id]) == 50_000
+    assert elapsed < 45
