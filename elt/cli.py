@@ -10,8 +10,8 @@ from __future__ import annotations
 import typer
 
 from elt.extract import extract
+from elt.mock_cli import app as mock_apis_app
 from elt.settings import get_settings
-from mock_apis.cli import app as mock_apis_app
 
 app = typer.Typer(
     help=__doc__.split("\n\n")[0] + "\n\nStages: mock-apis -> extract -> transform -> check.",

@@ -82,9 +82,12 @@ def test_credentials_never_show_in_repr_or_dump(monkeypatch):
     assert "pat-secret-token" not in text
 
 
-def test_env_example_names_only_variables_the_settings_read():
-    example = Path(__file__).resolve().parents[2] / ".env.example"
+def test_env_example_names_only_variables_the_settings_or_the_compose_stack_read():
+    root = Path(__file__).resolve().parents[2]
+    example = root / ".env.example"
     known = Settings.env_names()
+    for compose in [root / "docker-compose.yml", *sorted((root / "docker").glob("*.yml"))]:
+        known |= set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", compose.read_text()))
     names = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example.read_text(), re.MULTILINE))
     assert names, "no variables found in .env.example"
     assert names <= known, f".env.example names unknown variables: {sorted(names - known)}"

@@ -79,3 +79,22 @@ def test_faults_command_injects_and_clear_faults_removes_them(served):
     assert cli("clear-faults", "--url", served).returncode == 0
     ok = requests.get(f"{served}/crm/v3/owners", headers=headers, timeout=10)
     assert ok.status_code == 200
+
+
+def test_python_m_mock_apis_serves_with_explicit_flags_only():
+    """`python -m mock_apis` (what the bench starts) needs no settings: flags only."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mock_apis", "--port", "0", "--scale", "0.02", "--seed", "3"],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[2])},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("MOCK_APIS_URL=http://127.0.0.1:"), line
+        url = line.strip().split("=", 1)[1]
+        assert requests.get(f"{url}/_admin/health", timeout=10).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

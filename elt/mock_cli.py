@@ -1,4 +1,4 @@
-"""`elt mock-apis` / `python -m mock_apis`: serve the mock APIs, or drive a running one.
+"""`elt mock-apis`: serve the mock APIs (MOCK_* settings), or drive a running one.
 
 elt mock-apis --port 8900 --seed 42 --scale 1          # serve (Ctrl-C stops)
 elt mock-apis advance --url http://127.0.0.1:8900 --days 1 --change-rate 0.01
@@ -70,10 +70,9 @@ def serve(
     """Serve both APIs until Ctrl-C (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
         return
-    import uvicorn
-
-    from mock_apis.app import Fault, Limits, MockApp
-    from mock_apis.world import World, WorldConfig
+    from mock_apis.app import Limits
+    from mock_apis.serve import parse_fault, serve
+    from mock_apis.world import WorldConfig
 
     s = get_settings()
     config = WorldConfig(
@@ -82,33 +81,13 @@ def serve(
         overlap_rate=s.mock_overlap_rate if overlap_rate is None else overlap_rate,
         dirty_rate=s.mock_dirty_rate if dirty_rate is None else dirty_rate,
     )
-    limits = Limits(hubspot_max=hubspot_rate_limit)
-    host = host or s.mock_host
-    port = s.mock_port if port is None else port
-    typer.echo(f"generating world seed={config.seed} scale={config.scale} ...", err=True)
-    mock = MockApp(World(config), limits=limits)
-    for spec in fault:
-        kind, _, rest = spec.partition(":")
-        rate, _, fseed = rest.partition(":")
-        mock.faults.append(Fault(kind=kind, rate=float(rate or 1), seed=int(fseed or 0)))
-
-    import socket
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)  # connections queue from the moment the URL is printed
-    url = f"http://{host}:{sock.getsockname()[1]}"
-    print(f"MOCK_APIS_URL={url}", flush=True)
-    typer.echo(
-        f"MailChimp: {url}/3.0 (key {mock.mailchimp_api_key})\n"
-        f"HubSpot:   {url} (token {mock.hubspot_token})\nadmin:     {url}/_admin/state",
-        err=True,
+    serve(
+        config,
+        host=host or s.mock_host,
+        port=s.mock_port if port is None else port,
+        limits=Limits(hubspot_max=hubspot_rate_limit),
+        faults=[parse_fault(spec) for spec in fault],
     )
-    server = uvicorn.Server(
-        uvicorn.Config(mock, log_level="warning", access_log=False, lifespan="off")
-    )
-    server.run(sockets=[sock])
 
 
 @app.command()
