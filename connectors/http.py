@@ -76,7 +76,8 @@ class RequestBudget:
         with self._lock:  # waiting under the lock keeps the waiters in order
             while True:
                 now = self._clock()
-                while self._held and self._held[0][0] <= now - self.window_s:
+                # the same sum as `wait` below, so a wait always frees a place
+                while self._held and self._held[0][0] + self.window_s <= now:
                     self._held.popleft()
                 if len(self._held) < self.limit:
                     place = [math.inf]

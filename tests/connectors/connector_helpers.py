@@ -50,7 +50,10 @@ VALUE_SQL = {
 
 
 def configs(server: MockServer, raw_dir: Path, **overrides: Any) -> dict[str, Any]:
+    """Both sources' configs on `raw_dir`, fast retries. The local mock enforces no HubSpot
+    rate limit, so no request budget either (test_real_shaped tests the budget)."""
     fast = {"backoff_base_s": 0.01, "backoff_max_s": 0.2, "http_timeout_s": 10.0, **overrides}
+    budget = {"requests_per_10s": 0, "search_requests_per_s": 0}
     return {
         "mailchimp": MailchimpConfig(
             api_key=server.mailchimp_api_key,
@@ -62,7 +65,7 @@ def configs(server: MockServer, raw_dir: Path, **overrides: Any) -> dict[str, An
             access_token=server.hubspot_token,
             base_url=server.base_url,
             raw_path=raw_dir / "hubspot.duckdb",
-            **fast,
+            **{**budget, **fast},
         ),
     }
 
