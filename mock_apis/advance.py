@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from mock_apis.clock import DAY, hs_time
-from mock_apis.world import (
-    LIFECYCLE_STAGES,
-    TAGS,
-    UNSUB_REASONS,
-    Campaign,
-    CrmObject,
-    Member,
-    Unsub,
-    World,
-    md5,
+from mock_apis.generate import (
+    company_props,
+    contact_props,
+    email_variant,
+    link_company,
+    new_campaign,
+    new_deal,
+    new_object,
+    new_person,
+    pick_contact_person,
+    send_campaign,
 )
+from mock_apis.model import TAGS, UNSUB_REASONS, Campaign, CrmObject, Member, Unsub, md5
+from mock_apis.properties import LIFECYCLE_STAGES
+
+if TYPE_CHECKING:
+    from mock_apis.world import World
 
 SUMMARY_KEYS = [
     "members_created",
@@ -88,12 +95,12 @@ def _advance_members(
 ) -> None:
     for _ in range(max(1, round(k * 0.4)) if k else 0):
         lst = rng.choice(world.lists)
-        p = world._new_person(rng)
+        p = new_person(world, rng)
         ts = win.stamp()
         rating = rng.randint(1, 5)
         m = Member(lst.id, md5(p.email.lower()), p, p.first, p.last, "subscribed", ts, ts, ts,
-                   rating, (), world._member_seq)  # fmt: skip
-        world._member_seq += 1
+                   rating, (), world.member_seq)  # fmt: skip
+        world.member_seq += 1
         world.members[lst.id].append(m)
         summary["members_created"] += 1
     subscribed = [m for m in members if m.status == "subscribed"]
@@ -141,7 +148,7 @@ def _send_due(world: World, rng: random.Random, win: Window, summary: Counter) -
         if camp.status == "schedule" and camp.schedule_time <= win.hi:
             camp.status = "sent"
             camp.send_time = max(camp.schedule_time, win.lo)
-            world._send_campaign(rng, camp, win.hi)
+            send_campaign(world, rng, camp, win.hi)
             summary["campaigns_sent"] += 1
 
 
@@ -152,10 +159,10 @@ def _new_campaigns(world: World, rng: random.Random, win: Window, n: int, summar
         send = win.stamp()
         create = max(win.lo, send - rng.randint(600, 3 * 3600))
         if world.config.empty("reports"):
-            world._new_campaign(rng, lst, create, 0)
+            new_campaign(world, rng, lst, create, 0)
         else:
-            camp: Campaign = world._new_campaign(rng, lst, create, send)
-            world._send_campaign(rng, camp, win.hi)
+            camp: Campaign = new_campaign(world, rng, lst, create, send)
+            send_campaign(world, rng, camp, win.hi)
         summary["campaigns_created"] += 1
 
 
@@ -180,17 +187,17 @@ def _advance_crm(
 
 def _create(world: World, kind: str, rng: random.Random, ts: int, hi: int) -> None:
     if kind == "companies":
-        props = world._company_props(rng, len(world.objects[kind]))
-        obj = world._new_object(kind, props, ts * 1000)
+        props = company_props(world, rng, len(world.objects[kind]))
+        obj = new_object(world, kind, props, ts * 1000)
     elif kind == "contacts":
-        p = world._pick_contact_person(rng)
-        email = world._variant(rng, p.email) if p.first_engaged else p.email
-        obj = world._new_object(kind, world._contact_props(rng, p, email), ts * 1000)
+        p = pick_contact_person(world, rng)
+        email = email_variant(rng, p.email) if p.first_engaged else p.email
+        obj = new_object(world, kind, contact_props(world, rng, p, email), ts * 1000)
         obj.person = p
-        world._link_company(rng, obj, [c for c in world.objects["companies"] if not c.archived])
+        link_company(world, rng, obj, [c for c in world.objects["companies"] if not c.archived])
     else:
         contacts = [c for c in world.objects["contacts"] if not c.archived]
-        obj = world._new_deal(rng, rng.choice(contacts) if contacts else None, ts, hi)
+        obj = new_deal(world, rng, rng.choice(contacts) if contacts else None, ts, hi)
     obj.created = obj.updated = ts * 1000 + (ts * 7919) % 1000
     obj.props["createdate"] = hs_time(obj.created)
     obj.touch(obj.created)

@@ -1,4 +1,5 @@
-"""One error type for both vendors; `mock_apis.app` renders it in each vendor's shape."""
+"""One error type for both vendors, rendered in each vendor's shape, and the response
+triple (status, headers, body) every layer of the app passes around."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import hashlib
 import itertools
 
 import orjson
+
+Response = tuple[int, list[tuple[bytes, bytes]], bytes]
+JSON = [(b"content-type", b"application/json; charset=utf-8")]
 
 _counter = itertools.count(1)
 
@@ -23,7 +27,7 @@ def _request_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-def mailchimp_error(err: ApiError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def mailchimp_error(err: ApiError) -> Response:
     body = {
         "type": "https://mailchimp.com/developer/marketing/docs/errors/",
         "title": err.code,
@@ -39,7 +43,7 @@ def mailchimp_error(err: ApiError) -> tuple[int, list[tuple[bytes, bytes]], byte
     )
 
 
-def hubspot_error(err: ApiError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def hubspot_error(err: ApiError) -> Response:
     body = {
         "status": "error",
         "message": err.message,

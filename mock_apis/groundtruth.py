@@ -43,7 +43,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mock_apis.clock import hs_time, mc_time
-from mock_apis.world import Campaign, World
+from mock_apis.model import Campaign
+from mock_apis.world import World
 
 STREAMS = (
     "lists",

@@ -24,16 +24,10 @@ from typing import Any
 from mock_apis.clock import hs_time, parse_hs_time_ms
 from mock_apis.errors import ApiError
 from mock_apis.memo import MemoizedViews
+from mock_apis.model import ALWAYS_PROPS, ASSOC_TYPES, DEFAULT_PROPS, CrmObject, association_types
 from mock_apis.pipelines import Pipeline, Stage
 from mock_apis.properties import SparseValues, definition
-from mock_apis.world import (
-    ALWAYS_PROPS,
-    ASSOC_TYPES,
-    DEFAULT_PROPS,
-    CrmObject,
-    World,
-    association_types,
-)
+from mock_apis.world import World
 
 LIST_MAX = 100
 SEARCH_MAX = 200

@@ -33,7 +33,8 @@ from mock_apis.mc_shapes import (
     report_record,
 )
 from mock_apis.memo import MemoizedViews
-from mock_apis.world import Campaign, MailList, Member, World
+from mock_apis.model import Campaign, MailList, Member
+from mock_apis.world import World
 
 MAX_COUNT = 1000
 MEMBER_STATUSES = {"subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived"}

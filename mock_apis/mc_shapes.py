@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from mock_apis.clock import mc_time
-from mock_apis.world import Campaign, MailList, Member, md5
+from mock_apis.model import Campaign, MailList, Member, md5
 
 MID = b"@@MID@@"  # placeholder for a member id / subscriber hash in link templates
 ACCOUNT_NAME = "Northwind Demo"

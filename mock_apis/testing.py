@@ -29,7 +29,7 @@ class MockServer:
 
     `world_overrides` go to `WorldConfig` (overlap_rate, dirty_rate, legacy_rate,
     deal_pipelines, custom_*_properties, empty_streams, per-entity counts such as
-    contacts=12000). `limits` sets rate and URL-length limits (see `mock_apis.app.Limits`).
+    contacts=12000). `limits` sets rate and URL-length limits (see `mock_apis.policy.Limits`).
     """
 
     def __init__(
@@ -132,7 +132,7 @@ class MockServer:
     def set_faults(
         self, kind: str, rate: float = 1.0, seed: int = 0, **options: Any
     ) -> dict[str, Any]:
-        """Inject a fault (kinds in `mock_apis.app.FAULT_KINDS`); options: ms, retry_after,
+        """Inject a fault (kinds in `mock_apis.policy.FAULT_KINDS`); options: ms, retry_after,
         path_prefix, max_count. Replaces an earlier fault of the same kind."""
         return self._admin("POST", "faults", {"kind": kind, "rate": rate, "seed": seed, **options})
 
