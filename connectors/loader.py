@@ -354,11 +354,11 @@ class Loader:
         Within the batch the last copy of a key wins (`seq` is the record's position).
         Records are parsed `statement_bytes` at a time (`split_by_bytes`); a record
         without its primary key fails the stream (the key columns are NOT NULL)."""
-        if not pages:
+        groups = split_by_bytes(pages, self.statement_bytes)
+        if not groups:  # no pages, or only empty ones (a campaign with no unsubscribes)
             return 0
         cols = ", ".join(f'"{c}"' for c in stream.column_names)
         table, name = self.table(stream), stream.name
-        groups = split_by_bytes(pages, self.statement_bytes)
         if not merge:
             # nothing to merge against: straight inserts, duplicates removed by dedupe()
             return sum(
