@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-all lint format airflow mock-apis extract transform check bench compose-check clean
+.PHONY: help install demo test test-all test-stack lint format airflow mock-apis extract transform check bench compose-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,8 +31,9 @@ test: $(STAMP) lint ## Lint, then the whole pytest suite (slow soaks excluded)
 test-all: $(STAMP) ## Every test, including the slow ones (soaks, 10x scale)
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP) ## ruff (lint + format check) and sqlfluff on the dbt SQL
+lint: $(STAMP) ## ruff (lint + format check), import contracts (.importlinter), sqlfluff on the dbt SQL
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project
 
@@ -61,8 +62,11 @@ bench: $(STAMP) ## Benchmarks that print numbers (mock API pages/s, extract reco
 	$(BIN)/python bench/bench_extract.py
 	$(BIN)/python bench/bench_dbt.py
 
-compose-check: $(STAMP) ## Validate docker-compose.yml with the real Compose v2 binary (offline)
-	$(BIN)/docker-compose -f docker-compose.yml config -q
+compose-check: $(STAMP) ## Check docker-compose.yml offline (Compose v2 binary per profile, mounts, variables, ports, pins)
+	$(BIN)/python -m pytest tests/stack/test_compose.py -q
+
+test-stack: $(STAMP) ## The compose stack run natively (Debian's PostgreSQL + Redis, Airflow on Celery) + the Postgres warehouse
+	$(BIN)/python -m pytest -m stack -q
 
 clean: ## Remove generated data, dbt target, caches (keeps .venv)
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

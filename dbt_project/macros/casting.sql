@@ -2,18 +2,18 @@
 
 {% macro hubspot_timestamp(column) -%}
     case
-        when regexp_full_match(trim({{ column }}), '[0-9]{10,13}')
+        when {{ regexp_full_match('trim(' ~ column ~ ')', "'[0-9]{10,13}'") }}
             then to_timestamp(cast(trim({{ column }}) as bigint) / 1000.0)
-        else try_cast(nullif(trim({{ column }}), '') as timestamptz)
+        else {{ try_cast_to('nullif(trim(' ~ column ~ "), '')", 'timestamptz') }}
     end
 {%- endmacro %}
 
 {% macro hubspot_number(column, data_type='decimal(18, 2)') -%}
-    try_cast(nullif(trim({{ column }}), '') as {{ data_type }})
+    {{ try_cast_to('nullif(trim(' ~ column ~ "), '')", data_type) }}
 {%- endmacro %}
 
 {% macro hubspot_boolean(column) -%}
-    try_cast(nullif(lower(trim({{ column }})), '') as boolean)
+    {{ try_cast_to('nullif(lower(trim(' ~ column ~ ")), '')", 'boolean') }}
 {%- endmacro %}
 
 {#- Blank or whitespace-only text becomes null. -#}
@@ -28,8 +28,8 @@
     else the extraction time. -#}
 {% macro is_future(ts_column, reference='_extracted_at') -%}
     coalesce(
-        {{ ts_column }} > {{ reference }}
-        + to_hours(cast({{ var('future_tolerance_hours') }} as bigint)),
+        {{ ts_column }}
+        > {{ add_interval(reference, var('future_tolerance_hours'), 'hour') }},
         false
     )
 {%- endmacro %}
@@ -44,24 +44,21 @@
 {#- A HubSpot property as plain text, read from the `properties` JSON (a JSON
     null is SQL null), else from the typed raw column of the same name. -#}
 {% macro hubspot_property(name) -%}
-    coalesce(json_extract_string(properties, '$.{{ name }}'), {{ name }})
+    coalesce({{ json_text('properties', '$.' ~ name) }}, {{ name }})
 {%- endmacro %}
 
 {#- The typeIds of a v4 association's `associationTypes` JSON array. -#}
 {% macro association_type_ids(column) -%}
     coalesce(
-        cast(json_extract({{ column }}, '$[*].typeId') as integer[]),
-        cast([] as integer[])
+        {{ json_array_field(column, 'typeId', 'integer') }},
+        cast(array[] as integer[])
     )
 {%- endmacro %}
 
 {#- True when one of the association's types is labelled 'Primary'. -#}
 {% macro association_is_primary(column) -%}
     coalesce(
-        list_contains(
-            cast(json_extract_string({{ column }}, '$[*].label') as varchar[]),
-            'Primary'
-        ),
+        {{ list_has(json_array_field(column, 'label', 'varchar'), "'Primary'") }},
         false
     )
 {%- endmacro %}

@@ -11,10 +11,10 @@
     no whitespace). Null or malformed -> false. -#}
 {% macro is_valid_email(column) -%}
     coalesce(
-        regexp_full_match(
-            {{ normalize_email(column) }},
-            '[a-z0-9._%+''-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}'
-        ),
+        {{ regexp_full_match(
+            normalize_email(column),
+            "'[a-z0-9._%+''-]+@[a-z0-9-]+(\\.[a-z0-9-]+)*\\.[a-z]{2,}'"
+        ) }},
         false
     )
 {%- endmacro %}

@@ -136,11 +136,19 @@ def _amount(value: str | None) -> Decimal:
 
 
 def _won_revenue_by_month(truth: dict) -> dict[str, Decimal]:
-    """Live closedwon deals, booked in the month of their close date — or of their
-    last modification when the close date lies after it (the dirty future ones)."""
+    """Live deals in a won stage of their pipeline (closed, probability 1: HubSpot's stage
+    metadata, so custom pipelines with numeric stage ids count too), booked in the month
+    of their close date — or of their last modification when the close date lies after
+    it (the dirty future ones)."""
+    won = {
+        (s["pipeline_id"], s["id"])
+        for s in truth["deal_pipeline_stages"]
+        if s["is_closed"] and s["probability"] >= 1.0
+    }
+    assert len({p for p, _ in won}) > 1, "the world should have several pipelines"
     out: dict[str, Decimal] = defaultdict(Decimal)
     for d in truth["deals"]:
-        if d["archived"] or d["dealstage"] != "closedwon":
+        if d["archived"] or (d["pipeline"], d["dealstage"]) not in won:
             continue
         modified = _hs_time(d["cursor"])
         closed = _hs_time(d["closedate"])
@@ -226,7 +234,7 @@ def test_campaign_unique_opens_and_recipients_match_ground_truth(wh: Warehouse) 
 
 
 def test_monthly_won_revenue_matches_ground_truth(wh: Warehouse) -> None:
-    expected = _won_revenue_by_month(wh.server.ground_truth(["deals"]))
+    expected = _won_revenue_by_month(wh.server.ground_truth(["deals", "deal_pipeline_stages"]))
     rows = wh.query(
         "select strftime(month_start, '%Y-%m'), won_revenue from marts.mart_marketing_funnel "
         "where won_deals > 0"
@@ -304,3 +312,46 @@ def test_advance_and_incremental_extract_add_exactly_the_new_events(wh: Warehous
         "select count(*) from snapshots.snap_hubspot__deals where dbt_valid_to is not null"
     )[0]
     assert n_snap_versions > 0, "deals that changed stage or amount get a closed SCD2 version"
+
+
+# ------------------------------------------------------------------ varied worlds
+MARTS = (
+    "dim_contacts",
+    "dim_companies",
+    "dim_campaigns",
+    "dim_owners",
+    "dim_deal_stages",
+    "fct_email_events",
+    "fct_deals",
+    "mart_campaign_performance",
+    "mart_marketing_funnel",
+)
+
+
+@pytest.mark.parametrize(
+    "world",
+    [
+        # a stream that is empty, a list with no unsubscribes, a campaign with no activity,
+        # three pipelines with numeric stage ids (the last three are the defaults)
+        {"empty_streams": ("unsubscribes",)},
+        {"empty_streams": ("deals", "deal_contacts", "deal_companies"), "deal_pipelines": 1},
+    ],
+    ids=["no-unsubscribes", "no-deals"],
+)
+def test_build_passes_and_builds_every_mart_on_varied_worlds(tmp_path, world):
+    with MockServer(seed=23, scale=0.03, **world) as server:
+        w = Warehouse(server, tmp_path)
+        w.extract()
+        not_passed = w.build()  # asserts dbt's own success
+    bad = [(node, status) for node, status in not_passed if status not in ("no-op",)]
+    assert bad == [], f"nodes that failed or were skipped: {bad}"
+    built = {
+        name
+        for (name,) in w.query(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'marts' and table_type = 'BASE TABLE'"
+        )
+    }
+    assert set(MARTS) <= built, f"marts not built: {sorted(set(MARTS) - built)}"
+    (campaigns,) = w.query("select count(*) from marts.mart_campaign_performance")[0]
+    assert campaigns > 0

@@ -74,8 +74,7 @@ matched as (
             deal_people.person_key = engagements.person_key
             and creditable_deals.created_at >= engagements.engaged_at
             and creditable_deals.created_at
-            <= engagements.engaged_at
-            + to_days(cast({{ var('attribution_window_days') }} as integer))
+            <= {{ add_interval('engagements.engaged_at', var('attribution_window_days'), 'day') }}
 
 ),
 
@@ -85,9 +84,9 @@ final as (
         {{ surrogate_key(['campaign_id', 'deal_id']) }} as campaign_deal_key,
         campaign_id,
         deal_id,
-        any_value(amount) as amount,
+        {{ any_value_of('amount') }} as amount,
         bool_or(is_won) as is_won,
-        any_value(deal_created_at) as deal_created_at,
+        {{ any_value_of('deal_created_at') }} as deal_created_at,
         min(engaged_at) as first_engaged_at,
         max(engaged_at) as last_engaged_at
     from matched

@@ -27,7 +27,7 @@ pairs as (
     select
         contact_id,
         company_id,
-        is_primary or list_contains(association_type_ids, 1) as is_primary_association,
+        is_primary or {{ list_has('association_type_ids', 1) }} as is_primary_association,
         false as is_property
     from associations
 

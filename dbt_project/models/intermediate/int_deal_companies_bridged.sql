@@ -27,7 +27,7 @@ joined as (
         associations.deal_id,
         associations.company_id,
         associations.is_primary
-        or list_contains(associations.association_type_ids, 5) as is_primary_association
+        or {{ list_has('associations.association_type_ids', 5) }} as is_primary_association
     from associations
     inner join companies on associations.company_id = companies.company_id
     inner join deals on associations.deal_id = deals.deal_id

@@ -71,8 +71,8 @@ recipients as (
 inferred_records as (
 
     select distinct
-        recipients.member_id,
-        recipients.email,
+        member_id,
+        email,
         cast(null as varchar) as first_name,
         cast(null as varchar) as last_name,
         cast(null as timestamptz) as seen_at,
@@ -80,7 +80,10 @@ inferred_records as (
         false as has_future_timestamp,
         true as is_inferred
     from recipients
-    anti join members on recipients.member_id = members.member_id
+    where not exists (
+        select 1 from members
+        where members.member_id = recipients.member_id
+    )
 
 ),
 

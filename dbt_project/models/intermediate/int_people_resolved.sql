@@ -12,25 +12,21 @@ people as (
 
     select
         person_key,
-        arg_min(email, identity_rank) as email,
+        {{ arg_min('email', 'identity_rank') }} as email,
         bool_or(is_valid_email) as has_valid_email,
-        arg_min(source_id, identity_rank) filter (
-            where source_system = 'hubspot'
-        ) as hubspot_contact_id,
-        list(source_id order by identity_rank) filter (
-            where source_system = 'hubspot'
-        ) as hubspot_contact_ids,
+        {{ arg_min('source_id', 'identity_rank', "source_system = 'hubspot'") }}
+            as hubspot_contact_id,
+        {{ list_agg('source_id', 'identity_rank', "source_system = 'hubspot'") }}
+            as hubspot_contact_ids,
         min(source_id) filter (where source_system = 'mailchimp') as mailchimp_member_id,
         count(*) filter (where source_system = 'hubspot') as hubspot_contact_count,
-        arg_min(first_name, identity_rank) filter (where first_name is not null) as first_name,
-        arg_min(last_name, identity_rank) filter (where last_name is not null) as last_name,
-        arg_min(company_name, identity_rank) filter (
-            where company_name is not null
-        ) as company_name,
-        arg_min(lifecycle_stage, identity_rank) filter (
-            where lifecycle_stage is not null
-        ) as lifecycle_stage,
-        arg_min(owner_id, identity_rank) filter (where owner_id is not null) as owner_id,
+        {{ arg_min('first_name', 'identity_rank', 'first_name is not null') }} as first_name,
+        {{ arg_min('last_name', 'identity_rank', 'last_name is not null') }} as last_name,
+        {{ arg_min('company_name', 'identity_rank', 'company_name is not null') }}
+            as company_name,
+        {{ arg_min('lifecycle_stage', 'identity_rank', 'lifecycle_stage is not null') }}
+            as lifecycle_stage,
+        {{ arg_min('owner_id', 'identity_rank', 'owner_id is not null') }} as owner_id,
         min(source_created_at) as first_seen_at,
         bool_or(source_system = 'mailchimp') as is_in_mailchimp,
         bool_or(source_system = 'hubspot') as is_in_hubspot,
@@ -49,7 +45,7 @@ final as (
         email,
         has_valid_email,
         hubspot_contact_id,
-        coalesce(hubspot_contact_ids, cast([] as varchar[])) as hubspot_contact_ids,
+        coalesce(hubspot_contact_ids, cast(array[] as varchar[])) as hubspot_contact_ids,
         mailchimp_member_id,
         hubspot_contact_count,
         hubspot_contact_count > 1 as has_duplicate_hubspot_contacts,

@@ -32,7 +32,7 @@ raw_emails as (
 
     select email_address as email_raw from raw_recipients
     union all
-    select json_extract_string(properties, '$.email') as email_raw
+    select {{ json_text('properties', '$.email') }} as email_raw
     from {{ source('hubspot', 'contacts') }}
 
 ),
@@ -54,7 +54,7 @@ expected_invalid as (
         )
         + (
             select count(*) from {{ source('hubspot', 'contacts') }}
-            where not {{ is_valid_email("json_extract_string(properties, '$.email')") }}
+            where not {{ is_valid_email(json_text('properties', '$.email')) }}
         ) as n
 
 ),

@@ -1,22 +1,37 @@
 -- Won revenue is the same in fct_deals, mart_marketing_funnel and raw HubSpot
--- (live deals in stage closedwon, blank amounts count as nothing). Raw values are
+-- (live deals in a won stage of their pipeline: closed with probability 1, as
+-- HubSpot's stage metadata says; blank amounts count as nothing). Raw values are
 -- read from the `properties` JSON, as the API sent them.
 with
+
+won_stages as (
+
+    select
+        pipeline_id,
+        id as stage_id
+    from {{ source('hubspot', 'deal_pipeline_stages') }}
+    where is_closed and probability >= 1.0
+
+),
 
 raw_won as (
 
     select
         coalesce(
             sum(
-                try_cast(
-                    nullif(trim(json_extract_string(properties, '$.amount')), '')
-                    as decimal(18, 2)
-                )
+                {{ try_cast_to(
+                    "nullif(trim(" ~ json_text('properties', '$.amount') ~ "), '')",
+                    'decimal(18, 2)'
+                ) }}
             ),
             0
         ) as revenue
-    from {{ source('hubspot', 'deals') }}
-    where json_extract_string(properties, '$.dealstage') = 'closedwon' and not archived
+    from {{ source('hubspot', 'deals') }} as deals
+    inner join won_stages
+        on
+            {{ json_text('deals.properties', '$.pipeline') }} = won_stages.pipeline_id
+            and {{ json_text('deals.properties', '$.dealstage') }} = won_stages.stage_id
+    where not deals.archived
 
 ),
 

@@ -41,7 +41,7 @@ subscriptions as (
 
     select
         identities.person_key,
-        json_group_object(members.list_id, members.subscription_status)
+        {{ json_object_agg('members.list_id', 'members.subscription_status') }}
             as subscription_status_by_list,
         count(*) as list_count,
         count(*) filter (where members.is_subscribed) as subscribed_list_count,

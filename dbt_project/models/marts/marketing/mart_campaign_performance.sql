@@ -67,11 +67,11 @@ final as (
         coalesce(engagement.total_clicks, 0) as total_clicks,
         coalesce(engagement.unique_clicks, 0) as unique_clicks,
         coalesce(engagement.unsubscribes, 0) as unsubscribes,
-        coalesce(engagement.unique_opens, 0)
+        cast(coalesce(engagement.unique_opens, 0) as double precision)
         / nullif(engagement.recipients - engagement.bounced_recipients, 0) as open_rate,
-        coalesce(engagement.unique_clicks, 0)
+        cast(coalesce(engagement.unique_clicks, 0) as double precision)
         / nullif(engagement.recipients - engagement.bounced_recipients, 0) as click_through_rate,
-        coalesce(engagement.unique_clicks, 0)
+        cast(coalesce(engagement.unique_clicks, 0) as double precision)
         / nullif(engagement.unique_opens, 0) as click_to_open_rate,
         {{ var('attribution_window_days') }} as attribution_window_days,
         coalesce(attribution.attributed_deals, 0) as attributed_deals,

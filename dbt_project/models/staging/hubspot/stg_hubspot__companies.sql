@@ -9,14 +9,14 @@ source as (
 properties as (
 
     select
-        * exclude (
-            name,
-            domain,
-            industry,
-            hubspot_owner_id,
-            createdate,
-            hs_lastmodifieddate
-        ),
+        {{ star_except(source('hubspot', 'companies'), [
+            'name',
+            'domain',
+            'industry',
+            'hubspot_owner_id',
+            'createdate',
+            'hs_lastmodifieddate',
+        ]) }},
         {{ hubspot_property('name') }} as company_name_property,
         {{ hubspot_property('domain') }} as domain_property,
         {{ hubspot_property('industry') }} as industry,
@@ -60,11 +60,11 @@ renamed as (
         updated_at,
         archived as is_archived,
         archived_at,
-        json_extract_string(properties, '$.city') as city,
-        json_extract_string(properties, '$.country') as country,
-        {{ hubspot_number("json_extract_string(properties, '$.numberofemployees')", 'integer') }}
+        {{ json_text('properties', '$.city') }} as city,
+        {{ json_text('properties', '$.country') }} as country,
+        {{ hubspot_number(json_text('properties', '$.numberofemployees'), 'integer') }}
             as number_of_employees,
-        {{ hubspot_number("json_extract_string(properties, '$.annualrevenue')") }}
+        {{ hubspot_number(json_text('properties', '$.annualrevenue')) }}
             as annual_revenue,
         _extracted_at as extracted_at,
         _sync_id as sync_id

@@ -9,17 +9,17 @@ source as (
 properties as (
 
     select
-        * exclude (
-            email,
-            firstname,
-            lastname,
-            company,
-            lifecyclestage,
-            hubspot_owner_id,
-            createdate,
-            lastmodifieddate,
-            associatedcompanyid
-        ),
+        {{ star_except(source('hubspot', 'contacts'), [
+            'email',
+            'firstname',
+            'lastname',
+            'company',
+            'lifecyclestage',
+            'hubspot_owner_id',
+            'createdate',
+            'lastmodifieddate',
+            'associatedcompanyid',
+        ]) }},
         {{ hubspot_property('email') }} as email,
         {{ hubspot_property('firstname') }} as firstname,
         {{ hubspot_property('lastname') }} as lastname,
@@ -71,8 +71,8 @@ renamed as (
         updated_at,
         archived as is_archived,
         archived_at,
-        json_extract_string(properties, '$.phone') as phone,
-        json_extract_string(properties, '$.jobtitle') as job_title,
+        {{ json_text('properties', '$.phone') }} as phone,
+        {{ json_text('properties', '$.jobtitle') }} as job_title,
         _extracted_at as extracted_at,
         _sync_id as sync_id
 

@@ -9,16 +9,16 @@ source as (
 properties as (
 
     select
-        * exclude (
-            dealname,
-            amount,
-            dealstage,
-            pipeline,
-            closedate,
-            createdate,
-            hs_lastmodifieddate,
-            hubspot_owner_id
-        ),
+        {{ star_except(source('hubspot', 'deals'), [
+            'dealname',
+            'amount',
+            'dealstage',
+            'pipeline',
+            'closedate',
+            'createdate',
+            'hs_lastmodifieddate',
+            'hubspot_owner_id',
+        ]) }},
         {{ hubspot_property('dealname') }} as dealname,
         {{ hubspot_property('amount') }} as amount,
         {{ hubspot_property('dealstage') }} as dealstage,

@@ -16,8 +16,8 @@ renamed as (
         member_count,
         unsubscribe_count,
         cleaned_count,
-        json_extract_string(_raw, '$.campaign_defaults.from_name') as default_from_name,
-        json_extract_string(_raw, '$.campaign_defaults.from_email') as default_from_email,
+        {{ json_text('_raw', '$.campaign_defaults.from_name') }} as default_from_name,
+        {{ json_text('_raw', '$.campaign_defaults.from_email') }} as default_from_email,
         _extracted_at as extracted_at,
         _sync_id as sync_id
 

@@ -28,13 +28,13 @@ renamed as (
         member_rating,
         tags,
         coalesce(
-            cast(json_extract_string(tags, '$[*].name') as varchar[]),
-            cast([] as varchar[])
+            {{ json_array_field('tags', 'name', 'varchar') }},
+            cast(array[] as varchar[])
         ) as tag_names,
-        json_extract_string(_raw, '$.location.country_code') as country_code,
-        json_extract_string(_raw, '$.location.timezone') as timezone,
-        try_cast(json_extract_string(_raw, '$.stats.avg_open_rate') as double) as avg_open_rate,
-        try_cast(json_extract_string(_raw, '$.stats.avg_click_rate') as double) as avg_click_rate,
+        {{ json_text('_raw', '$.location.country_code') }} as country_code,
+        {{ json_text('_raw', '$.location.timezone') }} as timezone,
+        {{ try_cast_to(json_text('_raw', '$.stats.avg_open_rate'), 'double') }} as avg_open_rate,
+        {{ try_cast_to(json_text('_raw', '$.stats.avg_click_rate'), 'double') }} as avg_click_rate,
         _extracted_at as extracted_at,
         _sync_id as sync_id
 
