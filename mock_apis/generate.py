@@ -271,6 +271,21 @@ def _new_member(
         signup = start + int((world.now - DAY - start) * rng.random() ** 1.6)
     status = rng.choices(["subscribed", "pending", "transactional"], [0.91, 0.04, 0.05])[0]
     opt = signup + rng.randint(0, 3600)
+    return _member(rng, lst, person, seq, (status, signup, opt, opt), TAGS, [0, 0, 1, 1, 2])
+
+
+def _member(
+    rng: random.Random,
+    lst: MailList,
+    person: Person,
+    seq: int,
+    when: tuple[str, int, int, int],
+    tag_pool: list[str],
+    tag_counts: list[int],
+) -> Member:
+    """A member of `lst`; `when` is (status, signup, opt-in, last changed). The rating,
+    then the tags, are drawn from `rng` here."""
+    status, signup, opt, changed = when
     return Member(
         list_id=lst.id,
         id=md5(person.email.lower()),
@@ -280,9 +295,9 @@ def _new_member(
         status=status,
         signup=signup,
         opt=opt,
-        last_changed=opt,
+        last_changed=changed,
         rating=rng.randint(1, 5),
-        tags=tuple(rng.sample(TAGS, rng.choice([0, 0, 1, 1, 2]))),
+        tags=tuple(rng.sample(tag_pool, rng.choice(tag_counts))),
         seq=seq,
     )
 
@@ -298,22 +313,10 @@ def _legacy_member(
     changed = opt if status != "subscribed" or rng.random() < 0.5 else 0
     if status not in ("subscribed", "pending", "transactional") or not changed:
         changed = rng.randint(opt, LEGACY_END - 1)
-    return Member(
-        list_id=lst.id,
-        id=md5(person.email.lower()),
-        person=person,
-        first=person.first,
-        last=person.last,
-        status=status,
-        signup=signup,
-        opt=opt,
-        last_changed=changed,
-        rating=rng.randint(1, 5),
-        tags=tuple(rng.sample(TAGS[:4], rng.choice([0, 0, 0, 1]))),
-        seq=seq,
-        legacy=True,
-        unsub_reason=rng.choice(UNSUB_REASONS) if status == "unsubscribed" else "",
-    )
+    member = _member(rng, lst, person, seq, (status, signup, opt, changed), TAGS[:4], [0, 0, 0, 1])
+    member.legacy = True
+    member.unsub_reason = rng.choice(UNSUB_REASONS) if status == "unsubscribed" else ""
+    return member
 
 
 def _dirty_members(world: World, rng: random.Random) -> None:
