@@ -322,6 +322,8 @@ def _spread(values: list[float], fmt: str = "{:,.0f}") -> str:
 
 
 def main() -> None:
+    # One linear script, read top to bottom: set up, measure every contender in the same
+    # runs, then print the table; the measuring steps are the functions above.
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rss-scales", default="1,10")
