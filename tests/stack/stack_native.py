@@ -391,3 +391,17 @@ def base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in keep}
     env["PATH"] = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
     return env
+
+
+def skip_unless_installed(missing: list[str] | tuple[str, ...], how: str) -> None:
+    """Skip when a Debian binary is missing on a developer's machine; fail instead when
+    ELT_REQUIRE_STACK is set (`.ci/run` sets it after installing them), so CI can never
+    pass these tests by skipping them."""
+    if not missing:
+        return
+    import pytest
+
+    message = f"not installed here: {', '.join(missing)} (`.ci/run` installs them: {how})"
+    if os.environ.get("ELT_REQUIRE_STACK"):
+        pytest.fail(message + "; ELT_REQUIRE_STACK is set, so this is a failure")
+    pytest.skip(message)

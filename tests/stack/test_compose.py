@@ -258,8 +258,7 @@ def test_the_images_we_do_not_build_match_the_debian_packages_the_native_test_ru
     binary = {"postgres": "postgres", "redis": "redis-server"}[image_service]
     path = sn.find_binary(binary)
     if path is None:
-        package = sn.DEBIAN_PACKAGED[image_service]
-        pytest.skip(f"{binary} is not installed here (`.ci/run` installs {package})")
+        sn.skip_unless_installed([binary], f"apt-get install {sn.DEBIAN_PACKAGED[image_service]}")
     version = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
     found = re.search(r"(\d+)\.(\d+)", version.split("v=")[-1] if "v=" in version else version)
     major, minor = found.groups()

@@ -215,12 +215,7 @@ class Stack:
 
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
 def stack(request, tmp_path_factory):
-    missing = _missing_binaries()
-    if missing:
-        pytest.skip(
-            f"not installed here: {', '.join(missing)} (`.ci/run` installs them: "
-            "apt-get install postgresql redis-server curl)"
-        )
+    sn.skip_unless_installed(_missing_binaries(), "apt-get install postgresql redis-server curl")
     root = tmp_path_factory.mktemp(f"native-stack-{request.param}")
     (root / "logs").mkdir()
     with sn.processes(root / "logs") as procs:

@@ -82,12 +82,7 @@ def duckdb_build(world):
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory):
     """PostgreSQL started as the compose file's postgres service (its initdb args)."""
-    missing = _missing()
-    if missing:
-        pytest.skip(
-            f"not installed here: {', '.join(missing)} "
-            "(`.ci/run` installs them: apt-get install postgresql)"
-        )
+    sn.skip_unless_installed(_missing(), "apt-get install postgresql")
     root = tmp_path_factory.mktemp("pg-server")
     env_file = root / "stack.env"
     sn.make_env_file(env_file)
