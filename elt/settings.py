@@ -163,6 +163,11 @@ class Settings(BaseSettings):
         return self.warehouse_path or self.data_dir / "warehouse.duckdb"
 
     @property
+    def quality_db(self) -> Path:
+        """The quality store (audit, quarantine, volumes): `quality.store`."""
+        return self.data_dir / "quality.duckdb"
+
+    @property
     def quality_docs_dir(self) -> Path:
         return self.data_dir / "quality_docs"
 
@@ -185,6 +190,7 @@ class Settings(BaseSettings):
         """Env vars the dbt profile reads (profiles.yml uses env_var())."""
         return {
             "ELT_WAREHOUSE_PATH": str(self.warehouse),
+            "ELT_QUALITY_PATH": str(self.quality_db),
             **{f"ELT_RAW_{s.upper()}_PATH": str(self.raw_path(s)) for s in SOURCES},
         }
 
