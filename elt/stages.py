@@ -109,6 +109,9 @@ def transform(
         "DBT_LOG_PATH": str(settings.dbt_target_dir.parent / "logs"),
     }
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    from quality.store import ensure_store
+
+    ensure_store(settings.quality_db)  # dbt ATTACHes it (quarantined records are left out)
     args = ["build"] + (["--select", select] if select else [])
     if full_refresh:
         args.append("--full-refresh")
