@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import typer
 
+from elt import errors
+from elt.errors import SettingsError
 from elt.extract import extract
 from elt.mock_cli import app as mock_apis_app
 from elt.settings import get_settings
@@ -30,24 +32,51 @@ def transform(
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental models."),
     docs: bool = typer.Option(True, help="Also run `dbt docs generate`."),
 ) -> None:
-    """Run `dbt build` (models, snapshots, seeds, tests) over the raw layer."""
+    """Build a new warehouse with dbt, check it (marts gate), publish it if the gate passes."""
     from elt import stages
 
     result = stages.transform(get_settings(), select=select, full_refresh=full_refresh, docs=docs)
     typer.echo(result.summary())
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(errors.FAILED)
 
 
 @app.command()
-def check() -> None:
-    """Run the Great Expectations checks on the raw layer and the warehouse."""
+def check(
+    gate: str = typer.Argument(
+        "all", help="raw (the raw files), marts (the published warehouse) or all."
+    ),
+) -> None:
+    """Run the quality gates alone (recorded in the audit table; publishes nothing)."""
     from elt import stages
 
-    result = stages.check(get_settings())
+    gates = {"raw": ("raw",), "marts": ("marts",), "all": ("raw", "marts")}
+    if gate not in gates:
+        raise SettingsError(f"unknown gate {gate!r}", hint="use `elt check raw|marts|all`")
+    result = stages.check(get_settings(), gates[gate])
     typer.echo(result.summary())
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(errors.FAILED)
+
+
+@app.command()
+def rollback(
+    run_id: str = typer.Argument(
+        None, help="The version to publish again (default: the one before the current)."
+    ),
+    list_only: bool = typer.Option(False, "--list", help="List the kept versions only."),
+) -> None:
+    """Publish an earlier warehouse again (the last ELT_KEEP_WAREHOUSES are kept)."""
+    from elt import stages
+
+    settings = get_settings()
+    store = stages.warehouses(settings)
+    if not list_only:
+        with stages.locked(settings, "rollback", exclusive=["warehouse"]):
+            version = store.rollback(run_id)
+        typer.echo(f"{settings.warehouse} is now run {version.run_id} again")
+    for v in store.versions():
+        typer.echo(f"{'*' if v.current else ' '} {v.run_id}  {v.path}")
 
 
 @app.command()
@@ -111,5 +140,57 @@ def airflow_cmd(
     raise typer.Exit(code)
 
 
+@app.callback()
+def _options(
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the full traceback of an expected failure too."
+    ),
+) -> None:
+    global DEBUG
+    DEBUG = debug
+
+
+DEBUG = False
+
+
+def exit_code(exc: BaseException) -> int:
+    """The documented exit code of an expected failure (`elt.errors`)."""
+    from connectors.errors import ConfigError, SourceLocked
+
+    if isinstance(exc, errors.ExpectedError):
+        return exc.exit_code
+    if isinstance(exc, ConfigError):
+        return errors.USAGE
+    if isinstance(exc, SourceLocked):
+        return errors.BUSY
+    return errors.SOURCE
+
+
+def main() -> None:
+    """The `elt` command: expected failures print one message and exit with their code
+    (see `elt.errors`); tracebacks only with `--debug` (or for bugs)."""
+    import sys
+
+    import click
+
+    from connectors.errors import ConnectorError
+
+    try:
+        code = app(standalone_mode=False)
+    except click.ClickException as exc:  # bad arguments: click's own message
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (errors.ExpectedError, ConnectorError) as exc:
+        if DEBUG:
+            raise
+        typer.echo(f"elt: {exc}", err=True)
+        typer.echo("(run `elt --debug ...` for the traceback)", err=True)
+        sys.exit(exit_code(exc))
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        typer.echo("elt: interrupted", err=True)
+        sys.exit(errors.INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()

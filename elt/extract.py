@@ -166,8 +166,13 @@ def extract(
             names[src] = [n for n in wanted if n in known]
         else:
             names[src] = None
-    with RichProgress(console) if tty else nullcontext(LogProgress()) as progress:
-        configs = {src: settings.source_config(src) for src in names}
+    from elt.stages import locked
+
+    configs = {src: settings.source_config(src) for src in names}
+    with (
+        locked(settings, "extract", exclusive=[f"raw-{src}" for src in names]),
+        RichProgress(console) if tty else nullcontext(LogProgress()) as progress,
+    ):
         outcome = run_syncs(configs, streams=names, full_refresh=full_refresh, progress=progress)
     for src, res in outcome.items():
         if isinstance(res, SyncResult):
@@ -186,4 +191,6 @@ def extract(
         raise typer.Exit(2)
     _table(results, Console(file=sys.stdout, width=120))
     if failed:
-        raise typer.Exit(1)
+        from elt.errors import SOURCE
+
+        raise typer.Exit(SOURCE)

@@ -111,6 +111,27 @@ class Settings(BaseSettings):
     )
     airflow_api_port: int = Field(8080, validation_alias=_env("AIRFLOW__API__PORT"))
 
+    # --- runs: queueing, publishing, retention ----------------------------------
+    lock_wait_s: float = Field(
+        1800.0,
+        ge=0,
+        validation_alias=_env("ELT_LOCK_WAIT"),
+        description="ELT_LOCK_WAIT: seconds a stage waits for another run's lock, then fails.",
+    )
+    keep_warehouses: int = Field(
+        2,
+        ge=0,
+        validation_alias=_env("ELT_KEEP_WAREHOUSES"),
+        description="ELT_KEEP_WAREHOUSES: earlier published warehouses kept for `elt rollback`.",
+    )
+    retention_days: int = Field(
+        90,
+        ge=1,
+        validation_alias=_env("ELT_RETENTION_DAYS"),
+        description="ELT_RETENTION_DAYS: sync-log, audit and released-quarantine rows older "
+        "than this are deleted after a published run.",
+    )
+
     @model_validator(mode="after")
     def _sources_valid(self) -> Settings:
         """Build every source's config now, so a bad variable fails at start-up, named."""

@@ -34,6 +34,7 @@ class StageResult:
     detail: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     report: str = ""  # the stage's own report (e.g. one line per suite), printed first
+    extra: dict[str, object] = field(default_factory=dict)  # what the next stage needs
 
     def summary(self) -> str:
         status = "ok" if self.ok else "FAILED"
@@ -56,7 +57,8 @@ def extract(
     from connectors import run_sync
 
     config = settings.source_config(source, **(overrides or {}))
-    result = run_sync(source, config=config, full_refresh=full_refresh)
+    with locked(settings, f"extract {source}", exclusive=[f"raw-{source}"]):
+        result = run_sync(source, config=config, full_refresh=full_refresh)
     counts = {f"{source}.{k}": v for k, v in result.rows_per_stream.items()}
     return StageResult(f"extract {source}", True, counts=counts)
 
@@ -65,6 +67,61 @@ def source_overrides(env: dict[str, str], source: str) -> dict[str, object]:
     """`<SOURCE>_<FIELD>` entries of `env` as config fields of `source`."""
     prefix = f"{source.upper()}_"
     return {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
+
+
+# --------------------------------------------------------------------------- locks
+def locked(settings: Settings, what: str, *, exclusive=(), shared=()):
+    """Hold the named resources (see `elt.locks`) for a stage, waiting up to ELT_LOCK_WAIT."""
+    from elt.locks import hold
+
+    return hold(
+        settings.data_dir / "locks",
+        exclusive=exclusive,
+        shared=shared,
+        wait_s=settings.lock_wait_s,
+        what=what,
+    )
+
+
+def raw_locks() -> list[str]:
+    return [f"raw-{s}" for s in SOURCES]
+
+
+# --------------------------------------------------------------------------- gates
+def gate(
+    settings: Settings, name: str, *, run_id: str, warehouse: Path | None = None
+) -> StageResult:
+    """A quality gate: `raw` (before dbt) or `marts` (a build, or the published warehouse)."""
+    from elt.gates import run_gate
+
+    with locked(settings, f"{name} gate", exclusive=["quality"], shared=raw_locks()):
+        result = run_gate(settings, name, run_id=run_id, warehouse=warehouse)
+    detail = "critical check(s) failed: nothing downstream runs" if not result.ok else ""
+    stage = StageResult(f"{name} gate", result.ok, detail, report=result.summary())
+    stage.extra = {"quarantine_changed": result.quarantine_changed, "run_id": run_id}
+    return stage
+
+
+def check(settings: Settings, gates: tuple[str, ...] = ("raw", "marts")) -> StageResult:
+    """`elt check`: the gates alone, recorded in the audit; the marts gate reads the
+    published warehouse. Publishes nothing."""
+    from elt.publish import new_run_id
+
+    run_id = new_run_id()
+    results = [gate(settings, g, run_id=run_id) for g in gates]
+    ok = all(r.ok for r in results)
+    report = "\n".join(r.summary() for r in results)
+    _record_quality(settings, ok, results)
+    return StageResult(f"check ({', '.join(gates)})", ok, "", report=report)
+
+
+def _record_quality(settings: Settings, ok: bool, results: list[StageResult]) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    counts = {f"{r.name} {'passed' if r.ok else 'FAILED'}": 1 for r in results}
+    docs = settings.quality_docs_dir / "index.html"
+    (settings.data_dir / QUALITY_RESULTS).write_text(
+        json.dumps({"ok": ok, "counts": counts, "docs_index": str(docs)})
+    )
 
 
 # --------------------------------------------------------------------------- transform
@@ -82,43 +139,88 @@ def dbt_command(settings: Settings, *args: str) -> list[str]:
     ]
 
 
-def transform(
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel SIGKILLs it when its parent dies (Linux), so a
+    killed `elt transform` or Airflow task never leaves dbt writing on its own."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def run_child(cmd: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
+    """A subprocess that dies with us (see `_die_with_parent`)."""
+    return subprocess.run(cmd, env=env, check=False, preexec_fn=_die_with_parent, **kwargs)
+
+
+def _missing_raw(settings: Settings) -> StageResult | None:
+    missing = [str(settings.raw_path(s)) for s in SOURCES if not settings.raw_path(s).exists()]
+    if not missing:
+        return None
+    return StageResult(
+        "transform (dbt build)",
+        False,
+        f"raw file(s) missing: {', '.join(missing)}; run `elt extract` first "
+        "(dbt ATTACHes them read-only)",
+    )
+
+
+def warehouses(settings: Settings):
+    from elt.publish import Warehouses
+
+    return Warehouses(settings.warehouse, keep=settings.keep_warehouses)
+
+
+def build(
     settings: Settings,
     *,
+    run_id: str,
     select: str | None = None,
     full_refresh: bool = False,
     docs: bool = True,
 ) -> StageResult:
-    """`dbt build` (+ `dbt docs generate`) in a subprocess with the profile's env vars.
+    """`dbt build` (+ `dbt docs generate`) into a new warehouse file for `run_id`.
 
-    A subprocess keeps dbt's global state and logging out of Airflow's worker,
-    and the run_results.json it writes is the record of what passed.
+    The build starts from a copy of the published warehouse (`elt.publish`), so
+    nothing a reader sees changes until `publish`. dbt runs in a subprocess that
+    dies with this process; its run_results.json is the record of what passed.
     """
-    missing = [str(settings.raw_path(s)) for s in SOURCES if not settings.raw_path(s).exists()]
+    missing = _missing_raw(settings)
     if missing:
-        return StageResult(
-            "transform (dbt build)",
-            False,
-            f"raw file(s) missing: {', '.join(missing)}; run `elt extract` first "
-            "(dbt ATTACHes them read-only)",
-        )
+        return missing
+    from quality.store import ensure_store
+
+    what = "dbt build"
+    with locked(settings, what, exclusive=["warehouse"], shared=[*raw_locks(), "quality"]):
+        ensure_store(settings.quality_db)  # dbt ATTACHes it: quarantined records are left out
+        target = warehouses(settings).start_build(run_id)
+        result = _dbt_build(settings, target, select, full_refresh, docs)
+        if result.ok:
+            warehouses(settings).seal(target)
+    result.extra = {"run_id": run_id, "build": str(target)}
+    return result
+
+
+def _dbt_build(
+    settings: Settings, target: Path, select: str | None, full_refresh: bool, docs: bool
+) -> StageResult:
     env = {
         **os.environ,
         **settings.dbt_env(),
+        "ELT_WAREHOUSE_PATH": str(target),
         "DBT_TARGET_PATH": str(settings.dbt_target_dir),
         "DBT_LOG_PATH": str(settings.dbt_target_dir.parent / "logs"),
     }
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    from quality.store import ensure_store
-
-    ensure_store(settings.quality_db)  # dbt ATTACHes it (quarantined records are left out)
     args = ["build"] + (["--select", select] if select else [])
     if full_refresh:
         args.append("--full-refresh")
     for stale in ("run_results.json", BUILD_RESULTS):
         (settings.dbt_target_dir / stale).unlink(missing_ok=True)
     started = time.monotonic()
-    proc = subprocess.run(dbt_command(settings, *args), env=env, check=False)
+    proc = run_child(dbt_command(settings, *args), env)
     # `dbt docs generate` overwrites run_results.json; keep the build's own record.
     results = settings.dbt_target_dir / "run_results.json"
     if results.exists():
@@ -126,14 +228,61 @@ def transform(
     counts = _dbt_run_results(settings.dbt_target_dir / BUILD_RESULTS)
     ok = proc.returncode == 0
     if ok and docs:
-        doc = subprocess.run(
-            dbt_command(settings, "docs", "generate"), env=env, check=False, capture_output=True
-        )
+        doc = run_child(dbt_command(settings, "docs", "generate"), env, capture_output=True)
         if doc.returncode != 0:
             sys.stderr.write(doc.stdout.decode(errors="replace")[-4000:])
             ok = False
-    detail = f"dbt build exit {proc.returncode} in {time.monotonic() - started:.1f}s"
+    refresh = " --full-refresh" if full_refresh else ""
+    detail = f"dbt build{refresh} exit {proc.returncode} in {time.monotonic() - started:.1f}s"
     return StageResult("transform (dbt build)", ok, detail, counts)
+
+
+def publish(settings: Settings, *, run_id: str) -> StageResult:
+    """Make run `run_id`'s build the published warehouse (atomic rename; see `elt.publish`)."""
+    with locked(settings, "publish", exclusive=["warehouse"]):
+        path = warehouses(settings).publish(run_id)
+    return StageResult("publish", True, f"{settings.warehouse} is now run {run_id} ({path})")
+
+
+def discard(settings: Settings, *, run_id: str, why: str) -> StageResult:
+    with locked(settings, "discard", exclusive=["warehouse"]):
+        kept = warehouses(settings).discard(run_id)
+    current = warehouses(settings).current()
+    still = f"run {current.run_id}" if current else "nothing published yet"
+    return StageResult(
+        "publish",
+        False,
+        f"NOT published ({why}); {settings.warehouse} still holds {still}; "
+        f"the rejected build is kept at {kept}",
+    )
+
+
+def transform(
+    settings: Settings,
+    *,
+    select: str | None = None,
+    full_refresh: bool = False,
+    docs: bool = True,
+    run_id: str | None = None,
+) -> StageResult:
+    """Build a new warehouse, run the marts gate on it, publish it only if the gate passes."""
+    from elt.publish import new_run_id
+
+    run_id = run_id or new_run_id()
+    built = build(settings, run_id=run_id, select=select, full_refresh=full_refresh, docs=docs)
+    if not built.ok:
+        if built.extra.get("build"):
+            discard(settings, run_id=run_id, why="dbt build failed")
+        return built
+    checked = gate(settings, "marts", run_id=run_id, warehouse=Path(built.extra["build"]))
+    if not checked.ok:
+        print(checked.summary())
+        out = discard(settings, run_id=run_id, why="the marts gate failed")
+        out.counts = built.counts
+        return out
+    published = publish(settings, run_id=run_id)
+    built.report = "\n".join(filter(None, [checked.summary(), published.summary()]))
+    return built
 
 
 def _dbt_run_results(path: Path) -> dict[str, int]:
@@ -146,29 +295,6 @@ def _dbt_run_results(path: Path) -> dict[str, int]:
         key = f"dbt {kind} {r['status']}"
         counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items()))
-
-
-# --------------------------------------------------------------------------- check
-def check(settings: Settings) -> StageResult:
-    """Great Expectations suites over the raw layer and the warehouse."""
-    import quality
-
-    result = quality.run_checks(settings.quality_config())
-    counts = {
-        "suites passed": sum(r.status == "passed" for r in result.results),
-        "suites failed": sum(r.status in ("failed", "error") for r in result.results),
-        "suites skipped": sum(r.status == "skipped" for r in result.results),
-        "expectations passed": result.passed,
-        "expectations failed": result.failed,
-    }
-    stage = StageResult(
-        "check (great expectations)", result.ok, "", counts, report=result.summary()
-    )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / QUALITY_RESULTS).write_text(
-        json.dumps({"ok": result.ok, "counts": counts, "docs_index": str(result.docs_index)})
-    )
-    return stage
 
 
 # --------------------------------------------------------------------------- mock APIs
@@ -262,7 +388,8 @@ def _last_run_task_tries(settings: Settings) -> dict[str, int]:
 
 # --------------------------------------------------------------------------- run all
 def run_all(settings: Settings, *, via_airflow: bool, start_mock: bool) -> bool:
-    """Every stage in order: (mock APIs) -> extract -> transform -> check."""
+    """Every stage in order: (mock APIs) -> extract -> raw gate -> build -> marts gate ->
+    publish. A failed gate stops the run and leaves the published warehouse as it was."""
     results: list[StageResult] = []
     with contextlib.ExitStack() as stack:
         env: dict[str, str] = {}
@@ -272,21 +399,43 @@ def run_all(settings: Settings, *, via_airflow: bool, start_mock: bool) -> bool:
         if via_airflow:
             results.append(run_dag_test(settings, env))
         else:
-            # both sources at once, as the DAG runs them (one raw file each)
-            with ThreadPoolExecutor(len(SOURCES), thread_name_prefix="extract") as pool:
-                results += list(
-                    pool.map(
-                        lambda s: extract(settings, s, overrides=source_overrides(env, s)),
-                        SOURCES,
-                    )
-                )
-            results.append(transform(settings))
-            results.append(check(settings))
+            results += run_in_process(settings, env)
 
     for r in results:
         print(r.summary())
     print(pipeline_summary(settings))
     return all(r.ok for r in results)
+
+
+def run_in_process(settings: Settings, env: dict[str, str]) -> list[StageResult]:
+    from elt.publish import new_run_id
+
+    run_id = new_run_id()
+    # both sources at once, as the DAG runs them (one raw file each)
+    with ThreadPoolExecutor(len(SOURCES), thread_name_prefix="extract") as pool:
+        results = list(
+            pool.map(lambda s: extract(settings, s, overrides=source_overrides(env, s)), SOURCES)
+        )
+    raw = gate(settings, "raw", run_id=run_id)
+    results.append(raw)
+    if raw.ok:
+        refresh = bool(raw.extra.get("quarantine_changed"))
+        results.append(transform(settings, run_id=run_id, full_refresh=refresh))
+        results.append(retention(settings))
+    else:
+        results.append(
+            StageResult("transform (dbt build)", False, "not run: the raw gate failed")
+        )
+    _record_quality(settings, all(r.ok for r in results), [raw])
+    return results
+
+
+def retention(settings: Settings) -> StageResult:
+    """Delete sync-log, audit and released-quarantine rows older than ELT_RETENTION_DAYS."""
+    from elt.retention import prune
+
+    counts = prune(settings, locked=locked)
+    return StageResult("retention", True, f"older than {settings.retention_days} days", counts)
 
 
 # --------------------------------------------------------------------------- summary
