@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ import duckdb
 from elt.errors import ExpectedError
 
 BUILDING, FAILED = ".building", ".failed"
+STALE_BUILD_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,12 @@ class Warehouses:
     def start_build(self, run_id: str) -> Path:
         """A private copy of the published warehouse (or nothing: a first build) to build into."""
         self.root.mkdir(parents=True, exist_ok=True)
-        for stale in self.root.glob(f"*{BUILDING}"):
-            shutil.rmtree(stale)  # a build killed earlier; the caller holds the warehouse lock
         path = self.build_path(run_id)
+        for stale in self.root.glob(f"*{BUILDING}"):
+            # this run's earlier try, or a build killed long ago (another run's build may
+            # still be waiting for its gate in a separate process: leave recent ones)
+            if stale == path.parent or time.time() - stale.stat().st_mtime > STALE_BUILD_S:
+                shutil.rmtree(stale)
         path.parent.mkdir()
         if self.published.exists():
             shutil.copyfile(self.published, path)

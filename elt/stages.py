@@ -423,9 +423,7 @@ def run_in_process(settings: Settings, env: dict[str, str]) -> list[StageResult]
         results.append(transform(settings, run_id=run_id, full_refresh=refresh))
         results.append(retention(settings))
     else:
-        results.append(
-            StageResult("transform (dbt build)", False, "not run: the raw gate failed")
-        )
+        results.append(StageResult("transform (dbt build)", False, "not run: the raw gate failed"))
     _record_quality(settings, all(r.ok for r in results), [raw])
     return results
 
