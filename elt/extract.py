@@ -124,6 +124,12 @@ def _table(results: list[SyncResult], console) -> None:
     console.print(table)
 
 
+def _debug() -> bool:
+    from elt import cli
+
+    return cli.DEBUG
+
+
 def extract(
     source: str = typer.Option(
         None, "--source", "-s", help="mailchimp or hubspot (default: both, at the same time)."
@@ -186,6 +192,10 @@ def extract(
             failed = True
         else:
             raise res
+        if isinstance(res, ConnectorError) and _debug():
+            import traceback
+
+            typer.echo("".join(traceback.format_exception(res)), err=True)
     if wanted and not results and not failed:
         typer.echo(f"no stream named {wanted} in {sources}", err=True)
         raise typer.Exit(2)

@@ -471,7 +471,10 @@ def pipeline_summary(settings: Settings) -> str:
     for k, v in run_results.items():
         lines.append(f"  {k:<38} {v:>10,}")
     lines.append(f"  raw files:        {settings.raw_dir}")
-    lines.append(f"  warehouse file:   {settings.warehouse}")
+    current = warehouses(settings).current()
+    run = f" (published run {current.run_id})" if current else " (nothing published)"
+    lines.append(f"  warehouse file:   {settings.warehouse}{run}")
+    lines.append(f"  quality store:    {settings.quality_db} (audit, quarantine)")
     index = settings.dbt_target_dir / "index.html"
     lines.append(f"  dbt docs:         {index if index.exists() else '(not generated)'}")
     quality_file = settings.data_dir / QUALITY_RESULTS
