@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-all test-stack lint format airflow mock-apis extract transform check bench compose-check clean
+.PHONY: help install demo test test-all test-stack lint format airflow mock-apis extract transform check bench soak compose-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ format: $(STAMP) ## Apply ruff format and sqlfluff fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix dbt_project
+
+soak: $(STAMP) ## Many runs under fault storms and SIGKILLs; prints a table of verdicts (~15 min)
+	$(BIN)/python tests/e2e/soak.py --rounds 6 --kills 3
 
 mock-apis: $(STAMP) ## Serve the mock MailChimp + HubSpot APIs (MOCK_PORT, MOCK_SEED, MOCK_SCALE)
 	$(BIN)/elt mock-apis
