@@ -11,12 +11,16 @@ The world (split by concern):
 - `world`: `World`, the state and its entry points (re-exports `model`).
 - `clock`: the reference clock and both vendors' time formats; `pipelines`,
   `properties`: HubSpot's deal pipelines and property catalogue.
+- `defects`: the data defects a world can be given (kinds, `DefectSpec`); `inject`
+  (+ `inject_kinds`): `DefectBook`, which applies them, remembers the keys they hit
+  and clears them.
 
 The app:
 - `app`: `MockApp`, the ASGI routing, response cache and socket-level faults.
 - `policy`: auth, rate limits, the URL-length limit and fault injection (`Limits`,
   `Fault`; re-exported by `app`).
-- `admin`: the `/_admin/` API (advance, faults, limits, ground truth, state, health).
+- `admin`: the `/_admin/` API (advance, faults, defects, limits, ground truth, state,
+  health).
 - `mailchimp` (+ `mc_shapes`), `hubspot`: each vendor's endpoints over the world;
   `memo`: their per-version views; `errors`: the vendors' error shapes.
 """

@@ -1,10 +1,11 @@
-"""`python -m mock_apis [--host H] [--port P] [--seed S] [--scale X] [--fault KIND:RATE[:SEED]]`
-serves both APIs with explicit flags and no other configuration (`elt mock-apis` reads
-the MOCK_* settings instead)."""
+"""`python -m mock_apis [--host H] [--port P] [--seed S] [--scale X] [--fault KIND:RATE[:SEED]]
+[--defect KIND[:STREAM][,opt=value...]]` serves both APIs with explicit flags and no other
+configuration (`elt mock-apis` reads the MOCK_* settings instead)."""
 
 import argparse
 
 from mock_apis.app import Limits
+from mock_apis.defects import help_text
 from mock_apis.serve import parse_fault, serve
 from mock_apis.world import WorldConfig
 
@@ -15,11 +16,26 @@ ap.add_argument("--seed", type=int, default=42)
 ap.add_argument("--scale", type=float, default=1.0)
 ap.add_argument("--hubspot-rate-limit", type=int, default=None, help="requests per 10 s")
 ap.add_argument("--fault", action="append", default=[], help="KIND:RATE[:SEED], repeatable")
-args = ap.parse_args()
-serve(
-    WorldConfig(seed=args.seed, scale=args.scale),
-    host=args.host,
-    port=args.port,
-    limits=Limits(hubspot_max=args.hubspot_rate_limit),
-    faults=[parse_fault(f) for f in args.fault],
+ap.add_argument(
+    "--defect",
+    action="append",
+    default=[],
+    metavar="KIND[:STREAM][,opt=value...]",
+    help="inject a data defect before serving, repeatable; e.g. empty:deals, "
+    "invalid_email:contacts,count=5, type_change:members,field=last_changed,to=epoch. "
+    "Options: rate (share of the stream's records; 1.0 for schema kinds, 0.1 otherwise) or "
+    "count, seed, field, value, to (string|epoch|formatted|number), years, touch (false: "
+    f"leave cursors alone). Kinds: {help_text()}. Drive a running server with "
+    "GET/POST/DELETE /_admin/defects.",
 )
+args = ap.parse_args()
+try:  # a defect the spec or the generated world refuses is a usage error, not a crash
+    serve(
+        WorldConfig(seed=args.seed, scale=args.scale, defects=tuple(args.defect)),
+        host=args.host,
+        port=args.port,
+        limits=Limits(hubspot_max=args.hubspot_rate_limit),
+        faults=[parse_fault(f) for f in args.fault],
+    )
+except ValueError as exc:
+    ap.error(str(exc))

@@ -9,6 +9,10 @@ authenticated or faulted (the app routes here before its policy layer).
                                   earlier faults of the same kinds
     DELETE /_admin/faults         clears them
     POST   /_admin/limits         {"hubspot_max": 5, ...}: change `Limits` fields
+    GET    /_admin/defects        the data defects injected, each with the keys it affected
+    POST   /_admin/defects        {"kind": ..., "stream": ..., ...} or {"defects": [...]}:
+                                  inject (see `mock_apis.defects`) -> {"injected": [...]}
+    DELETE /_admin/defects        clear them all, or one with ?id=N -> {"cleared": [...]}
     GET    /_admin/ground-truth   ?streams=a,b: see `mock_apis.groundtruth`
 
 Bad input answers 400 with {"error": ...}; an unknown endpoint 404.
@@ -103,6 +107,25 @@ def _clear_faults(app: MockApp, data: dict[str, Any], qs: bytes) -> Response:
     return 200, JSON, b'{"faults":[]}'
 
 
+def _get_defects(app: MockApp, data: dict[str, Any], qs: bytes) -> Response:
+    return 200, JSON, orjson.dumps({"defects": app.world.defects.describe()})
+
+
+def _inject_defects(app: MockApp, data: dict[str, Any], qs: bytes) -> Response:
+    specs = data.get("defects", [data]) if isinstance(data, dict) else data
+    if not isinstance(specs, list) or not specs:
+        raise ValueError('give one defect {"kind": ...} or {"defects": [{"kind": ...}, ...]}')
+    injected = app.inject_defects(specs)
+    return 200, JSON, orjson.dumps({"injected": [d.describe() for d in injected]})
+
+
+def _clear_defects(app: MockApp, data: dict[str, Any], qs: bytes) -> Response:
+    q = parse_qs(qs.decode())
+    raw = q["id"][0] if "id" in q else data.get("id") if isinstance(data, dict) else None
+    cleared = app.clear_defects(int(raw) if raw is not None else None)
+    return 200, JSON, orjson.dumps({"cleared": [d.describe() for d in cleared]})
+
+
 def _set_limits(app: MockApp, data: dict[str, Any], qs: bytes) -> Response:
     limits = app.limits
     for name, value in data.items():
@@ -131,5 +154,8 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/_admin/faults"): _set_faults,
     ("DELETE", "/_admin/faults"): _clear_faults,
     ("POST", "/_admin/limits"): _set_limits,
+    ("GET", "/_admin/defects"): _get_defects,
+    ("POST", "/_admin/defects"): _inject_defects,
+    ("DELETE", "/_admin/defects"): _clear_defects,
     ("GET", "/_admin/ground-truth"): _ground_truth,
 }

@@ -31,8 +31,10 @@ import orjson
 
 from mock_apis import admin
 from mock_apis.credentials import MOCK_HUBSPOT_TOKEN, MOCK_MAILCHIMP_API_KEY
+from mock_apis.defects import DefectSpec, coerce_defect
 from mock_apis.errors import JSON, ApiError, Response, hubspot_error, mailchimp_error
 from mock_apis.hubspot import HubSpotApi
+from mock_apis.inject import Injected
 from mock_apis.mailchimp import Assembled, MailChimpApi
 from mock_apis.policy import FAULT_KINDS, TRANSPORT_FAULTS, Fault, Limits, Policy
 from mock_apis.world import World
@@ -108,10 +110,37 @@ class MockApp:
     def advance(self, days: float = 1.0, change_rate: float = 0.01) -> dict[str, int]:
         """Move the world's clock and rebuild the APIs' views at once (see `World.advance`)."""
         summary = self.world.advance(days, change_rate)
+        self._world_changed()
+        return summary
+
+    def inject_defects(self, specs: list[DefectSpec | dict[str, Any] | str]) -> list[Injected]:
+        """Inject data defects (`mock_apis.defects`); each comes back with the keys it hit.
+        All or none: when one is refused, those of the batch already injected are cleared."""
+        checked = [coerce_defect(s) for s in specs]
+        injected: list[Injected] = []
+        try:
+            for spec in checked:
+                injected.append(self.world.defects.inject(spec))
+        except ValueError:
+            for done in reversed(injected):
+                self.world.defects.clear(done.id)
+            raise
+        finally:
+            self._world_changed()
+        return injected
+
+    def clear_defects(self, defect_id: int | None = None) -> list[Injected]:
+        """Remove one defect (by id) or all; returns the removed ones and their keys."""
+        cleared = self.world.defects.clear(defect_id)
+        self._world_changed()
+        return cleared
+
+    def _world_changed(self) -> None:
+        if self.hubspot.schema_version != self.world.defects.schema_version:
+            self.hubspot.reload_schema()
         self.mailchimp.rebuild()
         self.hubspot.rebuild()
         _settle_heap()
-        return summary
 
     # ------------------------------------------------------------------ ASGI
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:

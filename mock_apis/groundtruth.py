@@ -32,18 +32,22 @@ columns a test can compare:
   records that are not archived
 
 HubSpot ids are strings, as the API sends them. ``dirty`` lists the dirty kinds a
-record was given (empty when clean): invalid_email, missing_email, duplicate,
-blank_name, future_timestamp, empty_amount, missing_amount, missing_domain.
+record was given by the generator (empty when clean): invalid_email, missing_email,
+duplicate, blank_name, future_timestamp, empty_amount, missing_amount, missing_domain.
+
+Injected defects (`mock_apis.inject`) show as served and leave ``dirty`` alone: an
+emptied stream has no rows, and defected values (an email, a status, a converted
+cursor, a dropped property as None, an activity's time and so its activity_id) are
+the served ones.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from mock_apis.clock import hs_time, mc_time
-from mock_apis.model import Campaign
+from mock_apis.model import Campaign, activity_id
 from mock_apis.world import World
 
 STREAMS = (
@@ -66,11 +70,6 @@ STREAMS = (
 )
 
 
-def activity_id(campaign_id: str, email_id: str, action: str, timestamp: str, url: str) -> str:
-    """The raw layer's email_activity primary key (docs/contracts.md §2)."""
-    return hashlib.md5(f"{campaign_id}|{email_id}|{action}|{timestamp}|{url}".encode()).hexdigest()
-
-
 Rows = list[dict[str, Any]]
 
 
@@ -89,6 +88,8 @@ def ground_truth(world: World, streams: list[str] | None = None) -> dict[str, Ro
     assoc = {"contact_companies", "deal_contacts", "deal_companies"}
     if wanted & assoc:
         out |= _associations(world, wanted & assoc)
+    if world.defects:
+        world.defects.adjust_truth(out)
     return {stream: out[stream] for stream in STREAMS if stream in out}
 
 

@@ -109,15 +109,7 @@ def _archived_param(q: dict[str, str]) -> bool:
 class HubSpotApi(MemoizedViews):
     def __init__(self, world: World) -> None:
         super().__init__(world)
-        self.catalog = {k: {d.name: d for d in world.properties[k]} for k in KINDS}
-        self.types = {k: {n: d.type for n, d in self.catalog[k].items()} for k in KINDS}
-        self.core = {k: {n for n, d in self.catalog[k].items() if d.gen == "core"} for k in KINDS}
-        owner_ids = [o.id for o in world.owners]
-        self.sparse = {
-            k: SparseValues(k, world.properties[k], world.config.seed, owner_ids, world.stage_index)
-            for k in KINDS
-        }
-        self.definitions = {k: [definition(d) for d in world.properties[k]] for k in KINDS}
+        self.reload_schema()
         self.get_routes: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
             (re.compile(r"^/crm/v3/objects/(?P<kind>[^/]+)$"), self.list_objects),
             (re.compile(r"^/crm/v3/objects/(?P<kind>[^/]+)/(?P<oid>[^/]+)$"), self.get_object),
@@ -159,6 +151,27 @@ class HubSpotApi(MemoizedViews):
                 return result if isinstance(result, tuple) else (200, result)
         raise ApiError(404, "OBJECT_NOT_FOUND", f"no HubSpot endpoint for {method} {path}")
 
+    def reload_schema(self) -> None:
+        """Read the portal's properties: the world's, as injected defects leave them (a new
+        property added, a dropped one gone from the listing and from every record)."""
+        world, defects = self.world, self.world.defects
+        self.schema_version = defects.schema_version
+        props = {k: defects.properties(k, world.properties[k]) for k in KINDS}
+        self.catalog = {k: {d.name: d for d in props[k]} for k in KINDS}
+        self.types = {k: {n: d.type for n, d in self.catalog[k].items()} for k in KINDS}
+        self.core = {k: {n for n, d in self.catalog[k].items() if d.gen == "core"} for k in KINDS}
+        owner_ids = [o.id for o in world.owners]
+        self.sparse = {  # from the generated catalogue, so a defect never shifts other values
+            k: SparseValues(k, world.properties[k], world.config.seed, owner_ids, world.stage_index)
+            for k in KINDS
+        }
+        self.definitions = {k: [definition(d) for d in props[k]] for k in KINDS}
+        dropped = {k: defects.dropped.get(k, set()) for k in KINDS}
+        self.default_names = {
+            k: [n for n in DEFAULT_PROPS[k] if n not in dropped[k]] for k in KINDS
+        }
+        self.always = {k: set(ALWAYS_PROPS[k]) - dropped[k] for k in KINDS}
+
     def rebuild(self) -> None:
         """Also build every association index (both directions), used or not: answering a
         batch read never waits on a rebuild."""
@@ -178,10 +191,10 @@ class HubSpotApi(MemoizedViews):
     def _names(self, kind: str, requested: list[str] | None) -> tuple[list[str], bool]:
         """The property names a response carries, and whether any is a sparse value."""
         if not requested:
-            names = list(DEFAULT_PROPS[kind])
+            names = list(self.default_names[kind])
         else:
             defined = self.catalog[kind]
-            names = sorted({n for n in requested if n in defined} | set(ALWAYS_PROPS[kind]))
+            names = sorted({n for n in requested if n in defined} | self.always[kind])
         return names, any(n not in self.core[kind] for n in names)
 
     def record(
@@ -228,6 +241,8 @@ class HubSpotApi(MemoizedViews):
         history = _props_param(q, q.get("propertiesWithHistory", []))
 
         def build_items() -> list:
+            if self.world.defects and self.world.defects.is_empty(kind):
+                return []
             return [o for o in self.world.objects[kind] if o.archived == archived]
 
         items = self._memoized(("list", kind, archived), build_items)
@@ -267,6 +282,8 @@ class HubSpotApi(MemoizedViews):
 
     def _id_index(self, kind: str, id_prop: str) -> dict[Any, CrmObject]:
         """Records by the value of a unique property (the id itself by default)."""
+        if self.world.defects and self.world.defects.is_empty(kind):
+            return {}
         if id_prop == "hs_object_id":
             return self.world.by_id[kind]
         d = self.catalog[kind].get(id_prop)
@@ -423,6 +440,8 @@ class HubSpotApi(MemoizedViews):
     def _run_search(
         self, kind: str, groups: list, sorts: list, query: str | None
     ) -> list[CrmObject]:
+        if self.world.defects and self.world.defects.is_empty(kind):
+            return []
         fast = self._indexed_search(kind, groups, sorts, query)
         if fast is not None:
             return fast

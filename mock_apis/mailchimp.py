@@ -288,7 +288,10 @@ class MailChimpApi(MemoizedViews):
             shape = self._shapes.get(m.list_id)
             if shape is None:
                 shape = self._shapes[m.list_id] = list_shape(self._list(m.list_id), self.links)
-            parts = member_parts(m, shape, self.world.company_names)
+            ops = ()
+            if self.world.defects.active:  # defects bump `rev`, so this reruns when they change
+                ops = self.world.defects.ops["members"].get(f"{m.list_id}|{m.id}", ())
+            parts = member_parts(m, shape, self.world.company_names, ops)
             self._parts[id(m)] = parts
         return parts
 
@@ -331,6 +334,8 @@ class MailChimpApi(MemoizedViews):
     def _member_view(
         self, q: dict[str, str], list_id: str, status: str | None, f: dict[str, int | None]
     ) -> list[Member]:
+        if self.world.defects and self.world.defects.is_empty("members"):
+            return []
         items = self.world.members[list_id]
         if status:
             items = [m for m in items if m.status == status]
@@ -355,7 +360,8 @@ class MailChimpApi(MemoizedViews):
     def member_one(self, q: dict[str, str], list_id: str, hash: str) -> orjson.Fragment:
         self._list(list_id)
         key = hash.lower() if len(hash) == 32 else hash.strip().lower()
-        for m in self.world.members[list_id]:
+        empty = self.world.defects and self.world.defects.is_empty("members")
+        for m in () if empty else self.world.members[list_id]:
             if m.id == key or m.email.lower() == key:
                 return orjson.Fragment(self.member_json(m))
         raise ApiError(404, "ResourceNotFound", f"member {hash!r} is not in list {list_id!r}")
@@ -407,15 +413,17 @@ class MailChimpApi(MemoizedViews):
 
     def campaign_record(self, c: Campaign) -> dict:
         st = self.campaign_stats(c) if c.send_time else None
-        return campaign_record(c, self._list(c.list_id), st, self.links, self.world.config.seed)
+        rec = campaign_record(c, self._list(c.list_id), st, self.links, self.world.config.seed)
+        return self.world.defects.patch("campaigns", c.id, rec) if self.world.defects else rec
 
     def campaigns(self, q: dict[str, str]) -> dict:
         names = ("since_create_time", "before_create_time", "since_send_time", "before_send_time")
         f = {n: _time_param(q, n) for n in names}
         status, list_id = q.get("status"), q.get("list_id")
+        empty = self.world.defects and self.world.defects.is_empty("campaigns")
         items = [
             c
-            for c in self.world.campaigns
+            for c in (() if empty else self.world.campaigns)
             if not (status and c.status != status)
             and not (list_id and c.list_id != list_id)
             and _within(c.create_time, f["since_create_time"], f["before_create_time"])
@@ -443,6 +451,8 @@ class MailChimpApi(MemoizedViews):
         }
 
     def campaign_one(self, q: dict[str, str], campaign_id: str) -> dict:
+        if self.world.defects and self.world.defects.is_empty("campaigns"):
+            raise ApiError(404, "ResourceNotFound", f"campaign {campaign_id!r} does not exist")
         return self.campaign_record(self._campaign(campaign_id))
 
     def report_record(self, c: Campaign) -> dict:
@@ -482,6 +492,8 @@ class MailChimpApi(MemoizedViews):
 
     def _activity_view(self, c: Campaign, since: int | None) -> list[tuple[Member, list]]:
         def build() -> list[tuple[Member, list]]:
+            if self.world.defects:
+                return self.world.defects.activity_view(c, since)
             now = self.world.now
             out = []
             for s in c.sends:
@@ -509,6 +521,9 @@ class MailChimpApi(MemoizedViews):
             }
             for m, acts in items[offset : offset + count]
         ]
+        if self.world.defects:
+            for rec in page:
+                self.world.defects.patch("email_activity", f"{c.id}|{rec['email_id']}", rec)
         return self._child_envelope(
             "emails", c, "email-activity", "EmailActivity", page, len(items)
         )

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from mock_apis.clock import mc_time
+from mock_apis.defects import Ops, patch_record
 from mock_apis.model import Campaign, MailList, Member, md5
 
 MID = b"@@MID@@"  # placeholder for a member id / subscriber hash in link templates
@@ -341,7 +342,10 @@ def _profile(
     return merge, (loc if pr.random() < 0.85 else None)
 
 
-def member_parts(m: Member, shape: ListShape, company_names: list[str]) -> MemberParts:
+def member_parts(
+    m: Member, shape: ListShape, company_names: list[str], ops: Ops = ()
+) -> MemberParts:
+    """`ops`: an injected defect's overlays on the record (`mock_apis.defects.patch_record`)."""
     mr = random.Random(int(m.id, 16))  # the id is the md5 of the email: one per person
     merge, loc = _profile(m, mr, company_names)
     source = mr.choice(SOURCES)
@@ -383,22 +387,28 @@ def member_parts(m: Member, shape: ListShape, company_names: list[str]) -> Membe
         ],
     }
     if mr.random() < 0.04:
-        rec["last_note"] = {
-            "note_id": 10_000 + m.seq,
-            "created_at": mc_time(mr.randint(m.signup, max(m.signup, m.last_changed))),
-            "created_by": mr.choice(NOTE_AUTHORS),
-            "note": mr.choice(NOTES),
-        }
+        rec["last_note"] = _last_note(m, mr)
     rec |= {
         "source": source,
         "tags_count": len(m.tags),
         "tags": [{"id": 1000 + sum(map(ord, t)), "name": t} for t in m.tags],
         "list_id": m.list_id,
     }
+    if ops:
+        patch_record(rec, ops)
     gmtoff = loc[6] if loc else 0
     # copies: orjson's buffers keep at least 4 KB of capacity, too much to keep 90,000 of
     return MemberParts(m.rev, orjson.dumps(rec)[:-1], bytes(memoryview(orjson.dumps(merge))),
                        vip, gmtoff)  # fmt: skip
+
+
+def _last_note(m: Member, mr: random.Random) -> dict[str, Any]:
+    return {
+        "note_id": 10_000 + m.seq,
+        "created_at": mc_time(mr.randint(m.signup, max(m.signup, m.last_changed))),
+        "created_by": mr.choice(NOTE_AUTHORS),
+        "note": mr.choice(NOTES),
+    }
 
 
 def _member_stats(mr: random.Random, engagement: float) -> dict[str, Any]:

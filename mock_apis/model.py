@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_apis.clock import hs_time
+from mock_apis.defects import DefectSpec, coerce_defect
 from mock_apis.pipelines import DEFAULT_STAGES
 from mock_apis.properties import INDUSTRIES
 
@@ -115,6 +116,11 @@ def md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()
 
 
+def activity_id(campaign_id: str, email_id: str, action: str, timestamp: str, url: str) -> str:
+    """The raw layer's email_activity primary key (docs/contracts.md §2)."""
+    return md5(f"{campaign_id}|{email_id}|{action}|{timestamp}|{url}")
+
+
 def association_types(from_type: str, to_type: str, primary: bool) -> list[dict[str, Any]]:
     """The `associationTypes` list HubSpot v4 returns for one association."""
     primary_id, plain_id = ASSOC_TYPES[(from_type, to_type)]
@@ -128,7 +134,9 @@ def association_types(from_type: str, to_type: str, primary: bool) -> list[dict[
 @dataclass
 class WorldConfig:
     """Knobs of the world. Per-entity counts override `scale` (e.g. contacts=12000; 0 is
-    allowed except for owners); `empty_streams` empties streams by name."""
+    allowed except for owners); `empty_streams` empties streams by name; `defects`
+    (`DefectSpec`s, dicts or `KIND[:STREAM][,opt=value]` strings, see `mock_apis.defects`)
+    are injected, in order, into the generated world."""
 
     seed: int = 42
     scale: float = 1.0
@@ -148,9 +156,11 @@ class WorldConfig:
     companies: int | None = None
     deals: int | None = None
     owners: int | None = None
+    defects: tuple[DefectSpec, ...] = ()
 
     def __post_init__(self) -> None:
         self.empty_streams = tuple(self.empty_streams)
+        self.defects = tuple(coerce_defect(d) for d in self.defects)
         unknown = set(self.empty_streams) - set(EMPTYABLE_STREAMS)
         if unknown:
             raise ValueError(

@@ -31,6 +31,9 @@ def serve(
 
     print(f"generating world seed={config.seed} scale={config.scale} ...", file=sys.stderr)
     mock = MockApp(World(config), limits=limits)
+    for d in mock.world.defects.active:
+        print(f"defect {d.id}: {d.spec.kind} on {d.spec.stream}, {len(d.keys)} records",
+              file=sys.stderr)  # fmt: skip
     mock.faults.extend(faults)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

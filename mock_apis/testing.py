@@ -4,6 +4,8 @@
         requests.get(f"{server.base_url}/3.0/lists", auth=("any", server.mailchimp_api_key))
         server.advance(days=1, change_rate=0.01)
         truth = server.ground_truth()
+        keys = server.inject("invalid_email", "members", count=3)   # ["<list_id>|<id>", ...]
+        server.clear_defects()                                        # clean again, cursors bumped
 
 The socket is bound before uvicorn starts, so the port is known at once and no
 other process can take it in between.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -21,6 +24,7 @@ import requests
 import uvicorn
 
 from mock_apis.app import MOCK_HUBSPOT_TOKEN, MOCK_MAILCHIMP_API_KEY, Limits, MockApp
+from mock_apis.defects import DefectSpec
 from mock_apis.world import World, WorldConfig
 
 
@@ -30,6 +34,8 @@ class MockServer:
     `world_overrides` go to `WorldConfig` (overlap_rate, dirty_rate, legacy_rate,
     deal_pipelines, custom_*_properties, empty_streams, per-entity counts such as
     contacts=12000). `limits` sets rate and URL-length limits (see `mock_apis.policy.Limits`).
+    `defects` (`DefectSpec`s, dicts or "KIND[:STREAM][,opt=value]" strings; see
+    `mock_apis.defects`) are injected into the world before it is served.
     """
 
     def __init__(
@@ -42,9 +48,10 @@ class MockServer:
         hubspot_token: str = MOCK_HUBSPOT_TOKEN,
         limits: Limits | None = None,
         log_level: str = "warning",
+        defects: Sequence[DefectSpec | dict[str, Any] | str] = (),
         **world_overrides: Any,
     ) -> None:
-        self.config = WorldConfig(seed=seed, scale=scale, **world_overrides)
+        self.config = WorldConfig(seed=seed, scale=scale, defects=tuple(defects), **world_overrides)
         self.host, self.port = host, port
         self.mailchimp_api_key = mailchimp_api_key
         self.hubspot_token = hubspot_token
@@ -142,6 +149,29 @@ class MockServer:
     def set_limits(self, **limits: Any) -> dict[str, Any]:
         """Change rate limits at run time, e.g. hubspot_max=5, hubspot_window_s=10."""
         return self._admin("POST", "limits", limits)
+
+    def inject(self, kind: str, stream: str = "", **options: Any) -> list[str]:
+        """Inject one data defect (kinds and options: `mock_apis.defects`), e.g.
+        `inject("type_change", "members", field="last_changed", to="epoch", rate=0.2)`.
+        Returns the keys of the records it affected, as the raw layer keys them."""
+        return self.inject_defects({"kind": kind, "stream": stream, **options})[0]["keys"]
+
+    def inject_defects(self, *specs: DefectSpec | dict[str, Any] | str) -> list[dict[str, Any]]:
+        """Inject several defects; returns each one's description: id, options, keys,
+        and `originals` (key -> clean key) where the defect gave a record a new key."""
+        body = [s if isinstance(s, dict | str) else s.describe() for s in specs]
+        return self._admin("POST", "defects", {"defects": body})["injected"]
+
+    def defects(self) -> list[dict[str, Any]]:
+        """The active defects, as `inject_defects` describes them."""
+        return self._admin("GET", "defects")["defects"]
+
+    def clear_defects(self, defect_id: int | None = None) -> list[str]:
+        """Clear every defect, or the one with `defect_id`: its records are served clean
+        again with their cursor at the world's clock. Returns the keys released."""
+        params = {"id": defect_id} if defect_id is not None else {}
+        cleared = self._admin("DELETE", "defects", **params)["cleared"]
+        return list(dict.fromkeys(k for d in cleared for k in d["keys"]))
 
     def ground_truth(self, streams: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
         """See `mock_apis.groundtruth` for the shape."""

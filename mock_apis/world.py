@@ -15,6 +15,7 @@ from typing import Any
 from mock_apis import generate
 from mock_apis.advance import advance_world
 from mock_apis.clock import WORLD_START
+from mock_apis.inject import DefectBook
 from mock_apis.model import (
     ALWAYS_PROPS,
     ASSOC_TYPES,
@@ -74,7 +75,8 @@ __all__ = [  # re-exported from mock_apis.model, so `from mock_apis.world import
 
 
 class World:
-    """All records both APIs serve, plus the clock. Mutated only by `advance()`."""
+    """All records both APIs serve, plus the clock. Mutated only by `advance()` and by the
+    defects injected through `defects` (a `mock_apis.inject.DefectBook`)."""
 
     def __init__(self, config: WorldConfig | None = None, **overrides: Any) -> None:
         self.config = config or WorldConfig(**overrides)
@@ -114,6 +116,9 @@ class World:
         self.legacy_companies: list[CrmObject] = []
         self.legacy_contacts: list[CrmObject] = []
         generate.populate(self)
+        self.defects = DefectBook(self)  # falsy while no defect is active
+        for spec in self.config.defects:
+            self.defects.inject(spec)
 
     def advance(self, days: float = 1.0, change_rate: float = 0.01) -> dict[str, int]:
         """Move the clock forward and change records inside the new window (see
