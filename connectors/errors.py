@@ -1,10 +1,18 @@
-"""Typed errors: callers (CLI, DAG) decide by type, and every message is credential-free."""
+"""Typed errors: callers (CLI, DAG) decide by type, and every message is credential-free:
+a message passes through `connectors.redact.redact` when the error is made."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from connectors.redact import redact
 
 
 class ConnectorError(Exception):
     """Base class of every error the connectors raise on purpose."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigError(ConnectorError, ValueError):
@@ -31,6 +39,24 @@ class RateLimited(HttpError):
 
 class ServerError(HttpError):
     """5xx, broken connection or unparseable body that outlived every retry."""
+
+
+class Unreachable(HttpError):
+    """Nothing answers at the base URL's host:port (connection refused) or its name does
+    not resolve. Retried only briefly: a retry cannot fix a wrong URL or a stopped server.
+    `host` and `port` say where, `reason` is "connection refused" or "name not known"."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        host: str = "",
+        port: int | None = None,
+        reason: str = "",
+    ) -> None:
+        super().__init__(message, url=url)
+        self.host, self.port, self.reason = host, port, reason
 
 
 class UnexpectedResponse(HttpError):

@@ -3,13 +3,16 @@
 Retries (a tenacity policy) cover what a flaky SaaS API does: 429 (honouring
 `Retry-After` when sent), 5xx, dropped connections and truncated bodies (a page
 that does not parse is fetched again, never skipped). Backoff is exponential with
-full jitter. 401/403 fail at once with `AuthError`. A body is decoded inside the
-retry loop by the caller's `decode` (default: `orjson.loads`; the paginators pass a
-msgspec decoder that slices records without building Python objects), so a
-truncated page is always retried. An optional request budget (`RequestBudget`)
-keeps a client under a vendor's rate limit. No message, log line or exception
-carries the credential: it lives only in the session's auth and is scrubbed from
-any text.
+full jitter. 401/403 fail at once with `AuthError`; a URL no client can use fails at
+once with `ClientError`. A refused connection or a host name that does not resolve is
+`Unreachable`: retried `connect_retries` times, `connect_backoff_s` apart, then it
+fails naming host:port, since waiting does not fix a wrong URL or a stopped server.
+A body is decoded inside the retry loop by the caller's `decode` (default:
+`orjson.loads`; the paginators pass a msgspec decoder that slices records without
+building Python objects), so a truncated page is always retried. An optional request
+budget (`RequestBudget`) keeps a client under a vendor's rate limit. No message, log
+line or exception carries the credential: it lives only in the session's auth, and
+every text passes through `connectors.redact` (which knows all its encodings).
 """
 
 from __future__ import annotations
@@ -18,29 +21,35 @@ import email.utils
 import logging
 import math
 import random
+import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 import orjson
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from connectors.errors import (
     AuthError,
     ClientError,
+    HttpError,
     RateLimited,
     ServerError,
     UnexpectedResponse,
+    Unreachable,
 )
+from connectors.redact import RedactingFilter, Redactor, redact, register_secret
 
 log = logging.getLogger("connectors.http")
+log.addFilter(RedactingFilter())
 
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _JSON_BODY = {"Content-Type": "application/json"}
@@ -115,6 +124,8 @@ class HttpClient:
         max_retries: int = 8,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        connect_retries: int = 2,
+        connect_backoff_s: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         budgets: Callable[[str, str], Sequence[RequestBudget]] | None = None,
     ) -> None:
@@ -124,8 +135,12 @@ class HttpClient:
         self.max_retries = max_retries
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
+        self.connect_retries = connect_retries
+        self.connect_backoff_s = connect_backoff_s
         self._sleep = sleep
-        self._secrets = [s for s in ((auth[1] if auth else None), bearer) if s]
+        secrets = [s for s in ((auth[1] if auth else None), bearer) if s]
+        register_secret(*secrets)  # for texts made outside this client (sync log, CLI)
+        self._redactor = Redactor(secrets)
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
         self.session.mount("http://", adapter)
@@ -150,9 +165,9 @@ class HttpClient:
         self.retries = 0
         # the retry policy; tenacity keeps each call's attempt state per thread
         self._retrying = Retrying(
-            stop=stop_after_attempt(max_retries + 1),
+            stop=self._stop,
             wait=self._wait,
-            retry=retry_if_exception_type((RateLimited, ServerError)),
+            retry=retry_if_exception_type((RateLimited, ServerError, Unreachable)),
             sleep=self._sleep,
             before_sleep=self._before_sleep,
             retry_error_callback=self._give_up,
@@ -179,9 +194,8 @@ class HttpClient:
         return self.request("POST", path, params=params, json=json, decode=decode)
 
     def redact(self, text: str) -> str:
-        for s in self._secrets:
-            text = text.replace(s, "***")
-        return text
+        """`text` without this client's credential, or any registered one, in any encoding."""
+        return redact(self._redactor.redact(text))
 
     def close(self) -> None:
         self.session.close()
@@ -232,9 +246,7 @@ class HttpClient:
             finally:
                 resp.close()  # back to the pool, or dropped when the read failed
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise ServerError(
-                self.redact(f"{method} {self._where(url)}: {type(exc).__name__}"), url=url
-            ) from None
+            raise self._transport_error(method, url, exc) from None
         finally:
             for budget, place in places:
                 budget.done(place)
@@ -282,8 +294,49 @@ class HttpClient:
             raise failure
         raise ClientError(detail, status=status, url=url)
 
+    def _transport_error(self, method: str, url: str, exc: BaseException) -> HttpError:
+        """The typed error for a request that got no response: `Unreachable` (refused,
+        unknown name), `ClientError` (a URL no client can use) or `ServerError` (the rest:
+        timeouts, resets, dropped connections, which retrying does fix)."""
+        where = f"{method} {self._where(url)}"
+        if isinstance(exc, _BAD_URL):
+            return ClientError(
+                f"{where}: the URL cannot be used ({type(exc).__name__}: {exc}); check the "
+                "base URL in the configuration",
+                url=url,
+            )
+        reason = unreachable_reason(exc)
+        if reason is None:
+            return ServerError(self.redact(f"{where}: {type(exc).__name__}"), url=url)
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        hint = (
+            "is the service running, and are the base URL's host and port right?"
+            if reason == "connection refused"
+            else "is the base URL's host name right, and does this machine's DNS work?"
+        )
+        return Unreachable(
+            self.redact(f"{where}: {reason} ({host}:{port}); {hint}"),
+            url=url,
+            host=host,
+            port=port,
+            reason=reason,
+        )
+
+    def _retries_for(self, exc: BaseException | None) -> int:
+        if isinstance(exc, Unreachable):
+            return min(self.max_retries, self.connect_retries)
+        return self.max_retries
+
+    def _stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        return state.attempt_number >= self._retries_for(exc) + 1
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Unreachable):
+            return self.connect_backoff_s
         return self._backoff(state.attempt_number, getattr(exc, "retry_after", None))
 
     def _before_sleep(self, state: RetryCallState) -> None:
@@ -291,7 +344,8 @@ class HttpClient:
             self.retries += 1
         exc = state.outcome.exception() if state.outcome else None
         delay = state.next_action.sleep if state.next_action else 0.0
-        log.warning("retry %d/%d in %.2fs: %s", state.attempt_number, self.max_retries, delay, exc)
+        tries = self._retries_for(exc)
+        log.warning("retry %d/%d in %.2fs: %s", state.attempt_number, tries, delay, exc)
 
     @staticmethod
     def _give_up(state: RetryCallState) -> Any:
@@ -321,6 +375,33 @@ class HttpClient:
             if parts:
                 return self.redact(" - ".join(parts))[:500]
         return self.redact(str(data))[:500]
+
+
+_BAD_URL = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.URLRequired,
+    urllib3.exceptions.LocationParseError,
+)
+
+
+def unreachable_reason(exc: BaseException) -> str | None:
+    """ "connection refused" or "name not known" when that is what `exc` (a requests or
+    urllib3 error) comes down to, else None."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(e, socket.gaierror | urllib3.exceptions.NameResolutionError):
+            return "name not known"
+        todo += [getattr(e, "reason", None), e.__cause__, e.__context__, *e.args]
+    return None
 
 
 def _retry_after(value: str | None) -> float | None:

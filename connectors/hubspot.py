@@ -29,7 +29,7 @@ import msgspec
 from pydantic import Field, SecretStr, field_validator
 
 from connectors.base import Checkpoint, Delete, Item, Page, ReadContext, Source, decode_each
-from connectors.config import SourceConfig
+from connectors.config import SourceConfig, check_base_url
 from connectors.errors import ClientError
 from connectors.http import HttpClient, RequestBudget
 from connectors.paginators import (
@@ -62,8 +62,8 @@ class HubspotConfig(SourceConfig):
 
     @field_validator("base_url")
     @classmethod
-    def _strip(cls, v: str) -> str:
-        return v.rstrip("/")
+    def _reachable(cls, v: str) -> str:
+        return check_base_url(v)
 
 
 TS = "TIMESTAMPTZ"
@@ -257,6 +257,8 @@ def make_client(config: HubspotConfig) -> HttpClient:
         max_retries=config.http_max_retries,
         backoff_base_s=config.backoff_base_s,
         backoff_max_s=config.backoff_max_s,
+        connect_retries=config.connect_retries,
+        connect_backoff_s=config.connect_backoff_s,
         budgets=budgets,
     )
 

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from connectors.base import Checkpoint, Item, ReadContext, Source, decode_each
-from connectors.config import SourceConfig
+from connectors.config import SourceConfig, check_base_url
 from connectors.errors import ConfigError
 from connectors.http import HttpClient
 from connectors.paginators import offset_pages
@@ -46,6 +46,11 @@ class MailchimpConfig(SourceConfig):
         "days of the newest send (0: counters alone decide; raise it if the account's "
         "report counters lag behind its activity).",
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _reachable(cls, v: str | None) -> str | None:
+        return None if v is None else check_base_url(v)
 
     @property
     def url(self) -> str:
@@ -234,6 +239,8 @@ def make_client(config: MailchimpConfig) -> HttpClient:
         max_retries=config.http_max_retries,
         backoff_base_s=config.backoff_base_s,
         backoff_max_s=config.backoff_max_s,
+        connect_retries=config.connect_retries,
+        connect_backoff_s=config.connect_backoff_s,
     )
 
 

@@ -2,21 +2,47 @@
 
 Every stage gets its paths, ports, credentials and sizes from here; no other
 module reads `os.environ`. Defaults are safe and local: files under `./data`,
-servers on 127.0.0.1, credentials that only the mock APIs accept.
+servers on 127.0.0.1, and credentials that only the mock APIs accept, used only when
+a source's base URL is the local mock (a loopback host).
+
+What can never work fails when the settings load, as one `SettingsError` naming the
+variable: a `.env` line that does not parse, an empty path, a start date in the
+future, a base URL no client can reach (scheme, host, port), a missing credential
+for a real (non-loopback) base URL. A variable with our prefixes that no setting
+reads (a typo) is reported as a warning naming the closest known one.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
+import os
+import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError, create_model, model_validator
+from dotenv.parser import parse_stream
+from pydantic import (
+    AliasChoices,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.sources import ENV_FILE_SENTINEL
 
+from connectors.config import is_loopback
+from connectors.redact import redact
 from connectors.registry import SOURCES
+from elt.errors import SettingsError
 from mock_apis.credentials import MOCK_HUBSPOT_TOKEN, MOCK_MAILCHIMP_API_KEY
+
+log = logging.getLogger("elt.settings")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +53,25 @@ MOCK_CREDENTIALS = {
 }
 # fields these settings give every source's config (not read per source)
 _SHARED = {"start_date", "http_timeout_s", "http_max_retries", "raw_path"}
+# A variable with one of these prefixes that no setting reads is probably a typo.
+_PREFIXES = ("ELT_", "MAILCHIMP_", "HUBSPOT_", "MOCK_", "DBT_")
+# ...unless something else reads it: CI, the compose file, scripts, dbt.
+_NOT_SETTINGS = {
+    "ELT_REQUIRE_STACK",  # CI: the stack tests fail instead of skipping
+    "ELT_IMAGE",  # docker-compose.yml
+    "MOCK_APIS_PORT",  # docker-compose.yml
+    "MOCK_APIS_URL",  # `elt mock-apis` prints it for scripts
+    "ELT_QUALITY_PATH",  # `Settings.dbt_env` (the dbt profile)
+    *(f"ELT_RAW_{s.upper()}_PATH" for s in SOURCES),
+    # dbt's own variables
+    "DBT_PROFILES_DIR",
+    "DBT_PROFILE",
+    "DBT_TARGET_PATH",
+    "DBT_LOG_PATH",
+    "DBT_THREADS",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS",
+}
+_warned: set[str] = set()
 
 
 def _env(*names: str) -> AliasChoices:
@@ -41,6 +86,133 @@ def _config_type(source: str) -> type:
     from connectors.registry import load
 
     return load(source).config_type
+
+
+def _env_files(env_file: Any) -> list[Path]:
+    """pydantic-settings' `env_file` (None, a path or several) as a list of paths."""
+    if env_file is None:
+        return []
+    files = [env_file] if isinstance(env_file, str | os.PathLike) else list(env_file)
+    return [Path(f).expanduser() for f in files]
+
+
+def _read_env_file(path: Path) -> set[str]:
+    """The names `path` sets; a `SettingsError` naming the file and line for a line that
+    python-dotenv cannot parse (it would only warn and skip it, and an unclosed quote
+    takes the lines after it too)."""
+    if not path.is_file():
+        return set()
+    with path.open(encoding="utf-8") as stream:
+        bindings = list(parse_stream(stream))
+    for b in bindings:
+        if b.error:
+            first = b.original.string.lstrip().splitlines()[0] if b.original.string else ""
+            name = re.match(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=", first)
+            what = f" ({name.group(1)}=...)" if name else ""
+            raise SettingsError(
+                f"{path.absolute()}, line {b.original.line}{what}: this line cannot be parsed, "
+                "so the settings would miss it (and the lines an unclosed quote takes in)",
+                hint="write it as NAME=value; quote a value holding spaces, # or quotes, and "
+                "close every quote",
+            )
+    return {b.key for b in bindings if b.key}
+
+
+def _warn_unknown(names: Iterable[str], known: set[str]) -> None:
+    """Warn once per name about a variable with our prefixes that no setting reads."""
+    for name in sorted({n.upper() for n in names}):
+        if not name.startswith(_PREFIXES) or name in known or name in _NOT_SETTINGS:
+            continue
+        prefix = name.split("_", 1)[0] + "_"
+        same = [k for k in known if k.startswith(prefix)]
+        close = difflib.get_close_matches(name, same, 1, 0.6) or difflib.get_close_matches(
+            name, known, 1, 0.6
+        )
+        if prefix == "DBT_" and not difflib.get_close_matches(name, same, 1, 0.8):
+            continue  # dbt reads many DBT_ variables of its own
+        if name in _warned:
+            continue
+        _warned.add(name)
+        guess = f"did you mean {close[0]}?" if close else "see .env.example for the known ones"
+        log.warning("%s is set but no setting reads it (ignored): %s", name, guess)
+
+
+def _problems(exc: ValidationError, name_of: Any, secret: set[str] = frozenset()) -> str:
+    """A ValidationError as `VARIABLE='value': problem; ...` (secret values not shown)."""
+    out = []
+    for e in exc.errors():
+        field = str(e["loc"][0]) if e["loc"] else ""
+        msg = e["msg"].removeprefix("Value error, ")
+        shown = "" if field in secret or isinstance(e.get("input"), dict) else e.get("input")
+        text = re.sub(r"//[^/@\s]*@", "//***@", str(shown))  # user:password@ in a URL
+        value = f"={redact(text)[:80]!r}" if shown not in ("", None) else ""
+        out.append(f"{name_of(field)}{value}: {msg}")
+    return "; ".join(out)
+
+
+def _unset(value: Any) -> bool:
+    text = _plain(value)
+    return text is None or (isinstance(text, str) and not text.strip())
+
+
+class _MissingCredential(SettingsError):
+    """A credential is unset (or the mock's) while the base URL is not the local mock."""
+
+
+def _credentials(
+    source: str, config_type: type, values: dict[str, Any]
+) -> tuple[dict[str, Any], _MissingCredential | None]:
+    """What to fill in for the source's credentials, and what is wrong with them. The mock
+    APIs' credentials stand in for unset ones only when the base URL is a loopback host;
+    against any other URL an unset credential, or the mock's, can never work."""
+    mock = MOCK_CREDENTIALS.get(source, {})
+    base = config_type.model_fields.get("base_url")
+    target = values.get("base_url", base.default if base else None)
+    unset = [f for f in mock if _unset(values.get(f))]
+    if is_loopback(target):
+        return {f: mock[f] for f in unset}, None
+    prefix = f"{source.upper()}_"
+    default = "" if "base_url" in values else "default "
+    where = f"the {default}base URL {target!r}" if target else "the default base URL (the real API)"
+    hint = (
+        f"set {prefix}{(unset or list(mock))[0].upper()} to your own credential, or point "
+        f"{prefix}BASE_URL at the mock APIs (http://127.0.0.1:<port>...)"
+    )
+    if unset:
+        names = " and ".join(f"{prefix}{f.upper()}" for f in unset)
+        verb = "is" if len(unset) == 1 else "are"
+        problem = f"{names} {verb} not set, and {where} is not the local mock"
+        return dict.fromkeys(unset, "x"), _MissingCredential(problem, hint=hint)
+    used = [f for f in mock if _plain(values[f]) == mock[f]]
+    if used:
+        names = " and ".join(f"{prefix}{f.upper()}" for f in used)
+        problem = f"{names}: the mock APIs' built-in credential, which {where} never accepts"
+        return {}, _MissingCredential(problem, hint=hint)
+    return {}, None
+
+
+def _plain(value: Any) -> Any:
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else value
+
+
+def _validate(source: str, config_type: type, values: dict[str, Any]) -> Any:
+    """`config_type` from `values`, or a `SettingsError` naming each bad variable."""
+    try:
+        return config_type.model_validate(values)
+    except ValidationError as exc:
+        secret = {n for n, f in config_type.model_fields.items() if "Secret" in str(f.annotation)}
+
+        def name_of(field: str) -> str:
+            if field == "raw_path":
+                return "ELT_DATA_DIR"
+            if field in _SHARED:
+                return Settings._env_name(field)
+            return f"{source.upper()}_{field.upper()}"
+
+        raise SettingsError(
+            f"invalid {source} settings: {_problems(exc, name_of, secret)}",
+            hint="fix the variable in the environment or .env (see .env.example)",
+        ) from None
 
 
 class _SourceEnv(BaseSettings):
@@ -132,35 +304,90 @@ class Settings(BaseSettings):
         "than this are deleted after a published run.",
     )
 
-    @model_validator(mode="after")
-    def _sources_valid(self) -> Settings:
-        """Build every source's config now, so a bad variable fails at start-up, named."""
+    # the `.env` files these settings read, for the sources' own variables too
+    _env_file: Any = PrivateAttr(default=ENV_FILE_SENTINEL)
+
+    def __init__(self, **values: Any) -> None:
+        """Read and validate; `SettingsError` (never a pydantic dump) for what can never work."""
+        env_file = values.get("_env_file", ENV_FILE_SENTINEL)
+        in_files: set[str] = set()
+        chosen = self.model_config.get("env_file") if env_file is ENV_FILE_SENTINEL else env_file
+        for path in _env_files(chosen):
+            in_files |= _read_env_file(path)
+        _warn_unknown({*os.environ, *in_files}, type(self).env_names())
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(
+                f"invalid settings: {_problems(exc, type(self)._env_name)}",
+                hint="fix the variable in the environment or .env (see .env.example)",
+            ) from None
+        self._env_file = env_file
+        self._check_sources()
+
+    @field_validator("data_dir", "warehouse_path", "dbt_project_dir", mode="before")
+    @classmethod
+    def _not_empty(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip():
+            raise ValueError(
+                "is empty, which would mean the current directory; set a path, or unset "
+                "the variable for the default"
+            )
+        return v
+
+    @field_validator("start_date")
+    @classmethod
+    def _in_the_past(cls, v: datetime) -> datetime:
+        v = v if v.tzinfo else v.replace(tzinfo=UTC)
+        if v > datetime.now(UTC):
+            raise ValueError(
+                f"{v:%Y-%m-%d} is in the future, so a first sync would read no activity; "
+                "use a past date (default 2020-01-01)"
+            )
+        return v
+
+    @classmethod
+    def _env_name(cls, field: str) -> str:
+        info = cls.model_fields.get(field)
+        names = _aliases(info.validation_alias) if info else []
+        return names[0] if names else field
+
+    def _check_sources(self) -> None:
+        """Build every source's config now, so a bad variable fails at start-up, named. A
+        missing credential fails now only when the source's base URL is set; with the
+        default (real) URL it fails when the source is used (`source_config`), so the
+        stages that need no source (transform, check, the mock) still run."""
         for name in SOURCES:
-            self.source_config(name)
-        return self
+            try:
+                self.source_config(name)
+            except _MissingCredential:
+                if "base_url" in self._source_env_values(name):
+                    raise
+
+    def _source_env_values(self, source: str) -> dict[str, Any]:
+        """The `<SOURCE>_<FIELD>` variables set (environment, then `.env`)."""
+        env = _source_env(source)(_env_prefix=f"{source.upper()}_", _env_file=self._env_file)
+        return env.model_dump(exclude_unset=True)
 
     def source_config(self, source: str, **overrides: Any) -> Any:
         """The typed config the `source`'s connector gets (`connectors.base.Source.config_type`):
         its own fields from `<SOURCE>_<FIELD>` variables (and `.env`), the shared ones from
-        these settings, `overrides` last. The mock APIs' credentials stand in for unset ones."""
+        these settings, `overrides` last. The mock APIs' credentials stand in for unset ones
+        only when the base URL is the local mock (loopback); a real one needs real ones."""
         config_type = _config_type(source)
-        prefix = f"{source.upper()}_"
         values: dict[str, Any] = {
-            **MOCK_CREDENTIALS.get(source, {}),
             "start_date": self.start_date,
             "http_timeout_s": self.http_timeout_s,
             "http_max_retries": self.http_max_retries,
             "raw_path": self.raw_path(source),
-            **_source_env(source)(_env_prefix=prefix).model_dump(exclude_unset=True),
+            **self._source_env_values(source),
             **overrides,
         }
-        try:
-            return config_type.model_validate(values)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{prefix}{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors()
-            )
-            raise ValueError(f"invalid {source} settings: {problems}") from None
+        fill, problem = _credentials(source, config_type, values)
+        config = _validate(source, config_type, {**values, **fill})  # a bad URL, size first
+        if problem:
+            raise problem
+        return config
 
     @classmethod
     def env_names(cls) -> set[str]:

@@ -94,6 +94,7 @@ def _set_faults(app: MockApp, data: dict[str, Any], qs: bytes) -> Response:
             retry_after=int(s.get("retry_after", 1)),
             path_prefix=str(s.get("path_prefix", "")),
             max_count=s.get("max_count"),
+            echo_headers=bool(s.get("echo_headers", False)),
         )
         for s in specs
     ]

@@ -205,7 +205,13 @@ class MockApp:
                 )
                 return
             await self._respond(
-                send, "mailchimp", path, qs, b"", lambda: self._build_mailchimp(path, qs)
+                send,
+                "mailchimp",
+                path,
+                qs,
+                b"",
+                lambda: self._build_mailchimp(path, qs),
+                scope=scope,
             )
         finally:
             self.policy.mailchimp_exit(key)
@@ -236,6 +242,7 @@ class MockApp:
             body,
             lambda: self._build_hubspot(method, path, qs, body),
             method,
+            scope=scope,
         )
 
     def _build_hubspot(self, method: str, path: str, qs: bytes, body: bytes) -> Response:
@@ -264,10 +271,11 @@ class MockApp:
         body: bytes,
         build: Any,
         method: str = "GET",
+        scope: dict | None = None,
     ) -> None:
         fault = self.policy.pick_fault(path) if self.policy.faults else None
         if fault is not None and fault.kind not in TRANSPORT_FAULTS:
-            await _send(send, self.policy.fault_response(fault, vendor))
+            await _send(send, self.policy.fault_response(fault, vendor, scope))
             return
         if fault is not None and fault.kind == "slow":
             await asyncio.sleep(fault.ms / 1000)

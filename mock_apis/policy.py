@@ -44,6 +44,9 @@ class Fault:
     retry_after: int = 1  # 429_retry_after, seconds
     path_prefix: str = ""  # only requests under this path, e.g. "/3.0/lists"
     max_count: int | None = None  # stop after this many injections
+    # 5xx only: the error body echoes the request's headers (a proxy's debug page), so a
+    # client that prints error bodies would print its own credential
+    echo_headers: bool = False
     injected: int = 0
     rng: random.Random = field(init=False, repr=False)
 
@@ -73,6 +76,7 @@ class Fault:
             "retry_after": self.retry_after,
             "path_prefix": self.path_prefix,
             "max_count": self.max_count,
+            "echo_headers": self.echo_headers,
             "injected": self.injected,
         }
 
@@ -246,8 +250,14 @@ class Policy:
                 return fault
         return None
 
-    def fault_response(self, fault: Fault, vendor: str) -> Response:
+    def fault_response(self, fault: Fault, vendor: str, scope: dict | None = None) -> Response:
         """What an answering fault (429, 500, 502, 503) sends instead of the data."""
+        if fault.echo_headers and fault.kind in ("500", "502", "503") and scope is not None:
+            echoed = "\n".join(f"{k.decode()}: {v.decode('latin-1')}" for k, v in scope["headers"])
+            text = (
+                f"<html><body><h1>{fault.kind} upstream error</h1><pre>{echoed}</pre></body></html>"
+            )
+            return int(fault.kind), [(b"content-type", b"text/html")], text.encode()
         if fault.kind in ("429", "429_retry_after"):
             retry = fault.retry_after if fault.kind == "429_retry_after" else None
             if vendor == "hubspot":

@@ -150,3 +150,13 @@ def test_hubspot_rolling_limit_returns_429_with_policy_name() -> None:
         assert body["errorType"] == "RATE_LIMIT"
         srv.set_limits(hubspot_max=None)
         assert requests.get(f"{srv.base_url}/crm/v3/owners", headers=headers, timeout=10).ok
+
+
+
+def test_a_5xx_fault_can_echo_the_request_headers_like_a_proxy_debug_page(faulty) -> None:
+    """What a careless upstream does; the connectors must never print what it echoes."""
+    srv, client = faulty
+    srv.set_faults("500", rate=1.0, seed=1, echo_headers=True)
+    r = client.hs("/crm/v3/objects/contacts")
+    assert r.status_code == 500
+    assert f"authorization: Bearer {srv.hubspot_token}" in r.text
