@@ -161,6 +161,9 @@ def extract(
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+    from connectors.redact import install
+
+    install()  # whatever any library logs passes through the redactor too
     results: list[SyncResult] = []
     failed = False
     names: dict[str, list[str] | None] = {}

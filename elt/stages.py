@@ -207,8 +207,10 @@ def build(
 def _dbt_build(
     settings: Settings, target: Path, select: str | None, full_refresh: bool, docs: bool
 ) -> StageResult:
+    sources = tuple(f"{s.upper()}_" for s in SOURCES)
     env = {
-        **os.environ,
+        # dbt needs no source credential: keep them out of its process, logs and artifacts
+        **{k: v for k, v in os.environ.items() if not k.startswith(sources)},
         **settings.dbt_env(),
         "ELT_WAREHOUSE_PATH": str(target),
         "DBT_TARGET_PATH": str(settings.dbt_target_dir),
