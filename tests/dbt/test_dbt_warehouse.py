@@ -12,99 +12,17 @@ import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-import duckdb
 import pytest
+from warehouse_helpers import Warehouse
 
-from connectors import HubspotConfig, MailchimpConfig, run_sync
 from mock_apis.testing import MockServer
 
-PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 SCALE = 0.1
 EMAIL_RE = re.compile(r"[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}")
 EVENT_STREAMS = ("sent_to", "email_activity", "unsubscribes")
 
 pytestmark = pytest.mark.timeout(600)
-
-
-class Warehouse:
-    """A mock world, its raw files and the dbt warehouse built from them."""
-
-    def __init__(self, server: MockServer, root: Path) -> None:
-        self.server = server
-        self.root = root
-        self.raw = {s: root / "raw" / f"{s}.duckdb" for s in ("mailchimp", "hubspot")}
-        self.path = root / "warehouse.duckdb"
-        self.env = {
-            "ELT_WAREHOUSE_PATH": str(self.path),
-            "ELT_RAW_MAILCHIMP_PATH": str(self.raw["mailchimp"]),
-            "ELT_RAW_HUBSPOT_PATH": str(self.raw["hubspot"]),
-            "DBT_TARGET": "dev",
-        }
-
-    def extract(self) -> None:
-        s = self.server
-        run_sync(
-            "mailchimp",
-            config=MailchimpConfig(
-                api_key=s.mailchimp_api_key,
-                base_url=s.mailchimp_url,
-                raw_path=self.raw["mailchimp"],
-            ),
-        )
-        run_sync(
-            "hubspot",
-            config=HubspotConfig(
-                access_token=s.hubspot_token, base_url=s.base_url, raw_path=self.raw["hubspot"]
-            ),
-        )
-
-    def build(self) -> list[tuple[str, str]]:
-        """`dbt build` in-process; returns (node, status) for every node that did not pass."""
-        from dbt.cli.main import dbtRunner
-
-        args = [
-            "build",
-            "--project-dir", str(PROJECT_DIR),
-            "--profiles-dir", str(PROJECT_DIR),
-            "--target-path", str(self.root / "target"),
-            "--log-path", str(self.root / "logs"),
-            "--no-use-colors",
-            "--quiet",
-        ]  # fmt: skip
-        with pytest.MonkeyPatch.context() as mp:
-            for k, v in self.env.items():
-                mp.setenv(k, v)
-            res = dbtRunner().invoke(args)
-        _release_duckdb()
-        if res.exception is not None:
-            raise res.exception
-        bad = [
-            (r.node.name, str(r.status))
-            for r in res.result
-            if str(r.status) not in ("success", "pass", "RunStatus.Success", "TestStatus.Pass")
-        ]
-        assert res.success, f"dbt build failed: {bad}"
-        return bad
-
-    def query(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            # staging/intermediate are views over the raw files: attach them as dbt does
-            for name, path in self.raw.items():
-                con.execute(f"attach '{path}' as {name} (read_only)")
-            return con.execute(sql).fetchall()
-
-
-def _release_duckdb() -> None:
-    """dbt-duckdb keeps its DuckDB instance open in the process after a run; close it so
-    this test can open the warehouse read-only (as quality checks and BI do)."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager as cm
-
-    with cm._LOCK:
-        if cm._ENV is not None:
-            cm._ENV.close()
-            cm._ENV = None
 
 
 @pytest.fixture(scope="module")

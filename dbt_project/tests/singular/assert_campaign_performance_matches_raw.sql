@@ -1,13 +1,41 @@
 -- Per campaign, recipients, unique opens, unique clicks and unsubscribes in
--- mart_campaign_performance equal the counts taken straight from raw MailChimp.
+-- mart_campaign_performance equal the counts taken straight from raw MailChimp
+-- (less the records the quality gates hold back, as staging leaves them out).
 with
+
+sent_to as (
+
+    select * from {{ source('mailchimp', 'sent_to') }}
+    {{ exclude_quarantined('mailchimp', 'sent_to', ['campaign_id', 'email_id']) }}
+
+),
+
+email_activity as (
+
+    select * from {{ source('mailchimp', 'email_activity') }}
+    {{ exclude_quarantined('mailchimp', 'email_activity', ['activity_id']) }}
+
+),
+
+unsubscribes as (
+
+    select * from {{ source('mailchimp', 'unsubscribes') }}
+    {{ exclude_quarantined('mailchimp', 'unsubscribes', ['campaign_id', 'email_id']) }}
+
+),
+
+mart as (
+
+    select * from {{ ref('mart_campaign_performance') }}
+
+),
 
 raw_sent as (
 
     select
         campaign_id,
         count(distinct email_id) as recipients
-    from {{ source('mailchimp', 'sent_to') }}
+    from sent_to
     group by campaign_id
 
 ),
@@ -18,7 +46,7 @@ raw_activity as (
         campaign_id,
         count(distinct email_id) filter (where action = 'open') as unique_opens,
         count(distinct email_id) filter (where action = 'click') as unique_clicks
-    from {{ source('mailchimp', 'email_activity') }}
+    from email_activity
     group by campaign_id
 
 ),
@@ -28,14 +56,8 @@ raw_unsubscribes as (
     select
         campaign_id,
         count(distinct email_id) as unsubscribes
-    from {{ source('mailchimp', 'unsubscribes') }}
+    from unsubscribes
     group by campaign_id
-
-),
-
-mart as (
-
-    select * from {{ ref('mart_campaign_performance') }}
 
 )
 

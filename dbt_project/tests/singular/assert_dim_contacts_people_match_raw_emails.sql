@@ -1,30 +1,66 @@
 -- People with a valid email in dim_contacts = distinct normalised valid emails
 -- across both raw sources (MailChimp members and the recipients of its email
 -- events, HubSpot contacts); people without one = raw records that have none
--- (distinct MailChimp member ids + HubSpot contacts). Returns rows on mismatch.
+-- (distinct MailChimp member ids + HubSpot contacts). Records the quality gates
+-- hold back are left out, as staging leaves them out. Returns rows on mismatch.
 with
+
+members as (
+
+    select * from {{ source('mailchimp', 'members') }}
+    {{ exclude_quarantined('mailchimp', 'members', ['list_id', 'id']) }}
+
+),
+
+sent_to as (
+
+    select * from {{ source('mailchimp', 'sent_to') }}
+    {{ exclude_quarantined('mailchimp', 'sent_to', ['campaign_id', 'email_id']) }}
+
+),
+
+email_activity as (
+
+    select * from {{ source('mailchimp', 'email_activity') }}
+    {{ exclude_quarantined('mailchimp', 'email_activity', ['activity_id']) }}
+
+),
+
+unsubscribes as (
+
+    select * from {{ source('mailchimp', 'unsubscribes') }}
+    {{ exclude_quarantined('mailchimp', 'unsubscribes', ['campaign_id', 'email_id']) }}
+
+),
+
+contacts as (
+
+    select * from {{ source('hubspot', 'contacts') }}
+    {{ exclude_quarantined('hubspot', 'contacts', ['id']) }}
+
+),
 
 raw_recipients as (
 
     select
         id as email_id,
         email_address
-    from {{ source('mailchimp', 'members') }}
+    from members
     union all
     select
         email_id,
         email_address
-    from {{ source('mailchimp', 'sent_to') }}
+    from sent_to
     union all
     select
         email_id,
         email_address
-    from {{ source('mailchimp', 'email_activity') }}
+    from email_activity
     union all
     select
         email_id,
         email_address
-    from {{ source('mailchimp', 'unsubscribes') }}
+    from unsubscribes
 
 ),
 
@@ -33,7 +69,7 @@ raw_emails as (
     select email_address as email_raw from raw_recipients
     union all
     select {{ json_text('properties', '$.email') }} as email_raw
-    from {{ source('hubspot', 'contacts') }}
+    from contacts
 
 ),
 
@@ -53,7 +89,7 @@ expected_invalid as (
             where not {{ is_valid_email('email_address') }}
         )
         + (
-            select count(*) from {{ source('hubspot', 'contacts') }}
+            select count(*) from contacts
             where not {{ is_valid_email(json_text('properties', '$.email')) }}
         ) as n
 

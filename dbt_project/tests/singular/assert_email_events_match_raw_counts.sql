@@ -1,24 +1,46 @@
 -- fct_email_events holds exactly one event per raw sent_to row, email_activity
--- row (by action) and unsubscribes row. Returns the event types that differ.
+-- row (by action) and unsubscribes row, less the records the quality gates
+-- hold back. Returns the event types that differ.
 with
+
+sent_to as (
+
+    select * from {{ source('mailchimp', 'sent_to') }}
+    {{ exclude_quarantined('mailchimp', 'sent_to', ['campaign_id', 'email_id']) }}
+
+),
+
+email_activity as (
+
+    select * from {{ source('mailchimp', 'email_activity') }}
+    {{ exclude_quarantined('mailchimp', 'email_activity', ['activity_id']) }}
+
+),
+
+unsubscribes as (
+
+    select * from {{ source('mailchimp', 'unsubscribes') }}
+    {{ exclude_quarantined('mailchimp', 'unsubscribes', ['campaign_id', 'email_id']) }}
+
+),
 
 raw_counts as (
 
     select
         'send' as event_type,
         count(*) as n
-    from {{ source('mailchimp', 'sent_to') }}
+    from sent_to
     union all
     select
         action as event_type,
         count(*) as n
-    from {{ source('mailchimp', 'email_activity') }}
+    from email_activity
     group by action
     union all
     select
         'unsubscribe' as event_type,
         count(*) as n
-    from {{ source('mailchimp', 'unsubscribes') }}
+    from unsubscribes
 
 ),
 

@@ -1,15 +1,30 @@
 -- Won revenue is the same in fct_deals, mart_marketing_funnel and raw HubSpot
 -- (live deals in a won stage of their pipeline: closed with probability 1, as
 -- HubSpot's stage metadata says; blank amounts count as nothing). Raw values are
--- read from the `properties` JSON, as the API sent them.
+-- read from the `properties` JSON, as the API sent them. Records the quality
+-- gates hold back are left out, as staging leaves them out.
 with
+
+deal_pipeline_stages as (
+
+    select * from {{ source('hubspot', 'deal_pipeline_stages') }}
+    {{ exclude_quarantined('hubspot', 'deal_pipeline_stages', ['pipeline_id', 'id']) }}
+
+),
+
+deals as (
+
+    select * from {{ source('hubspot', 'deals') }}
+    {{ exclude_quarantined('hubspot', 'deals', ['id']) }}
+
+),
 
 won_stages as (
 
     select
         pipeline_id,
         id as stage_id
-    from {{ source('hubspot', 'deal_pipeline_stages') }}
+    from deal_pipeline_stages
     where is_closed and probability >= 1.0
 
 ),
@@ -26,7 +41,7 @@ raw_won as (
             ),
             0
         ) as revenue
-    from {{ source('hubspot', 'deals') }} as deals
+    from deals
     inner join won_stages
         on
             {{ json_text('deals.properties', '$.pipeline') }} = won_stages.pipeline_id

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('hubspot', 'companies') }}
+    {{ exclude_quarantined('hubspot', 'companies', ['id']) }}
 
 ),
 

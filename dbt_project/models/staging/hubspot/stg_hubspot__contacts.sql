@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('hubspot', 'contacts') }}
+    {{ exclude_quarantined('hubspot', 'contacts', ['id']) }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('hubspot', 'deal_pipelines') }}
+    {{ exclude_quarantined('hubspot', 'deal_pipelines', ['id']) }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('hubspot', 'deals') }}
+    {{ exclude_quarantined('hubspot', 'deals', ['id']) }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('hubspot', 'owners') }}
+    {{ exclude_quarantined('hubspot', 'owners', ['id']) }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('mailchimp', 'campaigns') }}
+    {{ exclude_quarantined('mailchimp', 'campaigns', ['id']) }}
 
 ),
 

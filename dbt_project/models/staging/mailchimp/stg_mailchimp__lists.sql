@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('mailchimp', 'lists') }}
+    {{ exclude_quarantined('mailchimp', 'lists', ['id']) }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('mailchimp', 'members') }}
+    {{ exclude_quarantined('mailchimp', 'members', ['list_id', 'id']) }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('mailchimp', 'reports') }}
+    {{ exclude_quarantined('mailchimp', 'reports', ['id']) }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('mailchimp', 'unsubscribes') }}
+    {{ exclude_quarantined('mailchimp', 'unsubscribes', ['campaign_id', 'email_id']) }}
 
 ),
 
