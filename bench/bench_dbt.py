@@ -54,9 +54,12 @@ def load(scale: float, raw_dir: Path) -> tuple[int, float]:
 
 
 def dbt_build(tmp: Path, threads: int) -> float:
+    from quality.store import ensure_store
+
     env = {
         **os.environ,
         "ELT_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb"),
+        "ELT_QUALITY_PATH": str(ensure_store(tmp / "quality.duckdb")),
         "ELT_RAW_MAILCHIMP_PATH": str(tmp / "raw" / "mailchimp.duckdb"),
         "ELT_RAW_HUBSPOT_PATH": str(tmp / "raw" / "hubspot.duckdb"),
         "DBT_THREADS": str(threads),

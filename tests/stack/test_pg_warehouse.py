@@ -61,10 +61,13 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def duckdb_build(world):
+    from quality.store import ensure_store
+
     root, data = world
     env = {
         **sn.base_env(),
         "ELT_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+        "ELT_QUALITY_PATH": str(ensure_store(root / "quality.duckdb")),
         "ELT_RAW_MAILCHIMP_PATH": str(data / "raw" / "mailchimp.duckdb"),
         "ELT_RAW_HUBSPOT_PATH": str(data / "raw" / "hubspot.duckdb"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
