@@ -46,12 +46,21 @@ def test_every_dag_has_tags_docs_and_retries(dagbag):
             assert t.retries >= 1, f"{dag_id}.{t.task_id} does not retry"
 
 
-def test_pipeline_dag_extracts_both_sources_in_parallel_then_builds_then_checks(dagbag):
+def test_pipeline_dag_gates_raw_then_builds_then_gates_marts_then_publishes(dagbag):
     dag = dagbag.dags["saas_elt"]
     ids = {t.task_id for t in dag.tasks}
-    assert ids == {"extract_mailchimp", "extract_hubspot", "dbt_build", "quality_checks"}
+    assert ids == {
+        "extract_mailchimp",
+        "extract_hubspot",
+        "raw_gate",
+        "dbt_build",
+        "marts_gate",
+        "publish",
+    }
     assert dag.get_task("extract_mailchimp").upstream_task_ids == set()
     assert dag.get_task("extract_hubspot").upstream_task_ids == set()
-    assert dag.get_task("dbt_build").upstream_task_ids == {"extract_mailchimp", "extract_hubspot"}
-    assert dag.get_task("quality_checks").upstream_task_ids == {"dbt_build"}
+    assert dag.get_task("raw_gate").upstream_task_ids == {"extract_mailchimp", "extract_hubspot"}
+    assert dag.get_task("dbt_build").upstream_task_ids == {"raw_gate"}
+    assert dag.get_task("marts_gate").upstream_task_ids == {"dbt_build"}
+    assert dag.get_task("publish").upstream_task_ids == {"marts_gate"}
     assert dag.max_active_runs == 1
