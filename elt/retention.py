@@ -41,6 +41,8 @@ def prune(settings: Settings, *, locked: Callable[..., Any]) -> dict[str, int]:
         counts[f"{source} sync-log rows deleted"] = n
     if settings.quality_db.exists():
         with locked(settings, "retention", exclusive=["quality"]):
-            deleted = quality.prune(settings.quality_db, settings.retention_days)
+            deleted = quality.prune(
+                settings.quality_db, settings.retention_days, docs_dir=settings.quality_docs_dir
+            )
         counts.update({f"quality {k} deleted": v for k, v in deleted.items()})
     return counts

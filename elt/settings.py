@@ -283,6 +283,30 @@ class Settings(BaseSettings):
     )
     airflow_api_port: int = Field(8080, validation_alias=_env("AIRFLOW__API__PORT"))
 
+    # --- quality gates (quality.QualityConfig) --------------------------------
+    quality_may_be_empty: str | None = Field(
+        None,
+        validation_alias=_env("ELT_MAY_BE_EMPTY"),
+        description="ELT_MAY_BE_EMPTY: comma-separated source.stream names that may be empty "
+        "(added to quality.DEFAULT_MAY_BE_EMPTY), e.g. hubspot.deals.",
+    )
+    quality_quarantine_threshold: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        validation_alias=_env("ELT_QUARANTINE_THRESHOLD"),
+        description="ELT_QUARANTINE_THRESHOLD: share of a stream's rows in quarantine above "
+        "which the raw gate fails (default 0.05).",
+    )
+    quality_volume_drop_threshold: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        validation_alias=_env("ELT_VOLUME_DROP_THRESHOLD"),
+        description="ELT_VOLUME_DROP_THRESHOLD: share a stream's table total may drop since "
+        "the last passing raw gate before the gate fails (default 0.05).",
+    )
+
     # --- runs: queueing, publishing, retention ----------------------------------
     lock_wait_s: float = Field(
         1800.0,
@@ -423,16 +447,6 @@ class Settings(BaseSettings):
     def dbt_target_dir(self) -> Path:
         """dbt's target/ (artifacts + docs site), kept with the data it describes."""
         return self.data_dir / "dbt" / "target"
-
-    def quality_config(self) -> Any:
-        """What the checks read (each source's raw file and the warehouse) and write."""
-        from quality import QualityConfig
-
-        return QualityConfig(
-            databases={**{s: self.raw_path(s) for s in SOURCES}, "warehouse": self.warehouse},
-            gx_dir=self.data_dir / "gx",
-            docs_dir=self.quality_docs_dir,
-        )
 
     def dbt_env(self) -> dict[str, str]:
         """Env vars the dbt profile reads (profiles.yml uses env_var())."""

@@ -1,21 +1,22 @@
-"""Read the tables a suite checks out of DuckDB, read-only.
+"""The DuckDB side: read-only connections and the frames GX validates.
 
 GX's SQL datasource does not work over duckdb-engine, so tables are read into
-pandas here and validated as dataframes. Every connection is `read_only=True`
-and short-lived: DuckDB allows one writer per file, and a checker must neither
-block a connector or dbt nor wait for one.
+pandas here and validated as dataframes. DuckDB does the scanning: it projects
+the checked columns (and filters the raw gate's rows) and hands them over as
+Arrow, which pandas wraps without converting each string to a Python object.
+Every connection is `read_only=True` and short-lived: DuckDB allows one writer
+per file, and a checker must neither block a connector or dbt nor wait for one.
 """
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 
-from quality.spec import TableSuite
+from quality.spec import Check, TableSuite
 
 
 class QualityError(RuntimeError):
@@ -27,13 +28,13 @@ class DatabaseLocked(QualityError):
 
 
 class TableMissing(QualityError):
-    """The table (or its file) does not exist yet: the suite is skipped, not passed."""
+    """The table (or its file) does not exist."""
 
 
 def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB file read-only, or say clearly that a writer holds it."""
     if not path.exists():
-        raise TableMissing(f"database file {path} does not exist yet")
+        raise TableMissing(f"database file {path} does not exist")
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as exc:
@@ -41,26 +42,16 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
             raise
         raise DatabaseLocked(
             f"{path} is locked by a writer (a connector or dbt is running?); "
-            f"rerun the checks when it finishes. DuckDB said: {exc}"
+            f"rerun the gate when it finishes. DuckDB said: {exc}"
         ) from exc
     except duckdb.ConnectionException as exc:
         raise DatabaseLocked(
             f"{path} is already open read-write in this process; close that connection "
-            f"before running the checks. DuckDB said: {exc}"
+            f"before running the gate. DuckDB said: {exc}"
         ) from exc
 
 
-@dataclass
-class TableData:
-    """A suite's table as read: where it was found and the columns it checks."""
-
-    schema: str
-    frame: pd.DataFrame
-    #: values_from lookups: (table, column) -> distinct values.
-    references: dict[tuple[str, str], list]
-
-
-def _quote(name: str) -> str:
+def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -85,44 +76,65 @@ def find_schema(con: duckdb.DuckDBPyConnection, table: str, schema: str | None) 
     raise QualityError(f"table {table} exists in several schemas {schemas}; which one is the mart?")
 
 
-def read_table(con: duckdb.DuckDBPyConnection, suite: TableSuite) -> TableData:
-    """Load only the columns the suite's checks read (all of them must exist)."""
-    schema = find_schema(con, suite.table, suite.schema)
-    have = {
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    return {
         r[0]
         for r in con.execute(
             "select column_name from information_schema.columns "
             "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-            [schema, suite.table],
+            [schema, table],
         ).fetchall()
     }
+
+
+def require_columns(con: duckdb.DuckDBPyConnection, schema: str, suite: TableSuite) -> None:
+    """Every column the suite checks exists, or an error naming them and the fix."""
+    have = table_columns(con, schema, suite.table)
     missing = [c for c in suite.columns if c not in have]
     if missing:
         raise QualityError(
             f"{schema}.{suite.table} has no column(s) {missing} that suite {suite.name} checks; "
             f"it has {sorted(have)}. Fix the table or the declaration in quality/suites.py"
         )
-    cols = ", ".join(_quote(c) for c in suite.columns) or "1 as _row"
-    with warnings.catch_warnings():
-        # duckdb's own .df() uses a pandas API that pandas 3.1 deprecates; not ours to fix.
-        warnings.filterwarnings("ignore", message="The inplace keyword", module="duckdb")
-        frame = con.sql(f"select {cols} from {_quote(schema)}.{_quote(suite.table)}").df()
-    references = {}
-    for check in suite.checks:
-        if check.values_from:
-            ref_table, ref_col = check.values_from
-            try:
-                ref_schema = find_schema(con, ref_table, suite.schema)
-            except TableMissing as exc:
-                raise QualityError(
-                    f"suite {suite.name} checks {check.kwargs['column']} against "
-                    f"{ref_table}.{ref_col}, but {exc}"
-                ) from exc
-            references[check.values_from] = [
-                r[0]
-                for r in con.execute(
-                    f"select distinct {_quote(ref_col)} from "
-                    f"{_quote(ref_schema)}.{_quote(ref_table)} where {_quote(ref_col)} is not null"
-                ).fetchall()
-            ]
-    return TableData(schema, frame, references)
+
+
+def read_frame(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    columns: list[str],
+    where: str = "",
+    params: list[Any] | None = None,
+) -> pd.DataFrame:
+    """`columns` of the rows matching `where`, as a pandas frame backed by Arrow."""
+    cols = ", ".join(quote(c) for c in columns) or "1 as _row"
+    sql = f"select {cols} from {quote(schema)}.{quote(table)}" + (
+        f" where {where}" if where else ""
+    )
+    return con.sql(sql, params=params).to_arrow_table().to_pandas()
+
+
+def references(
+    con: duckdb.DuckDBPyConnection, suite: TableSuite, checks: list[Check]
+) -> dict[tuple[str, str], list]:
+    """values_from lookups: (table, column) -> the distinct values of that column."""
+    out: dict[tuple[str, str], list] = {}
+    for check in checks:
+        if not check.values_from or check.values_from in out:
+            continue
+        ref_table, ref_col = check.values_from
+        try:
+            ref_schema = find_schema(con, ref_table, suite.schema)
+        except TableMissing as exc:
+            raise QualityError(
+                f"suite {suite.name} checks {check.kwargs['column']} against "
+                f"{ref_table}.{ref_col}, but {exc}"
+            ) from exc
+        out[check.values_from] = [
+            r[0]
+            for r in con.execute(
+                f"select distinct {quote(ref_col)} from {quote(ref_schema)}.{quote(ref_table)} "
+                f"where {quote(ref_col)} is not null"
+            ).fetchall()
+        ]
+    return out

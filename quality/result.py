@@ -1,4 +1,4 @@
-"""What a check run returns: per-suite outcomes and the roll-up the CLI and DAG print."""
+"""What a gate returns: every result as a `Finding`, rolled up per suite."""
 
 from __future__ import annotations
 
@@ -6,98 +6,131 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Status = Literal["passed", "failed", "skipped", "error"]
+from quality.spec import Severity
+
+Gate = Literal["raw", "marts"]
+#: Where a finding comes from: a GX expectation, or one of the gate's SQL checks.
+Kind = Literal["gx", "quarantine", "volume", "drift", "error"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result, passed or failed: what the audit table keeps a row of."""
+
+    suite: str  # e.g. raw.mailchimp.members
+    table: str | None  # schema.table
+    column: str | None
+    expectation: str  # e.g. expect_column_values_to_be_in_set(status)
+    severity: Severity
+    success: bool
+    observed: str = ""
+    unexpected_count: int | None = None
+    #: Primary-key values of offending rows, each joined with '|' in key order.
+    sample_keys: tuple[str, ...] = ()
+    key_columns: tuple[str, ...] = ()
+    kind: Kind = "gx"
+    #: What to do about it, for a failure.
+    hint: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return not self.success
+
+    def message(self) -> str:
+        """One line: severity, suite, table.column, expectation, observed value, sample keys."""
+        where = ".".join(p for p in (self.table, self.column) if p) or "-"
+        line = f"{self.severity.upper()} {self.suite}: {where} {self.expectation}: {self.observed}"
+        if self.sample_keys:
+            keys = "|".join(self.key_columns) or "key"
+            line += f"; keys ({keys}): {', '.join(self.sample_keys)}"
+        if self.hint:
+            line += f" -> {self.hint}"
+        return line
 
 
 @dataclass
-class SuiteResult:
-    """One table's suite. `skipped` and `error` suites evaluated nothing."""
+class SuiteRun:
+    """One suite's line in the summary: rows checked and its findings' verdict."""
 
     name: str
-    layer: str
-    table: str
-    path: Path
-    status: Status
-    evaluated: int = 0
-    successful: int = 0
-    unsuccessful: int = 0
-    #: Names of the failed expectations, e.g. `expect_column_values_to_be_unique(id)`.
-    failed_expectations: list[str] = field(default_factory=list)
-    #: One line per failed expectation: its name, then what GX observed.
-    failures: list[str] = field(default_factory=list)
-    #: Why the suite was skipped or could not run.
-    reason: str | None = None
-    rows: int | None = None
-
-    @property
-    def success(self) -> bool:
-        return self.status == "passed"
+    table: str | None = None
+    rows: int | None = None  # rows in the table
+    checked: int | None = None  # rows the row-level expectations saw
+    note: str = ""
 
 
 @dataclass
-class QualityResult:
-    """The outcome of `run_checks`.
+class GateResult:
+    """The outcome of one gate run. `ok`: no critical finding failed."""
 
-    `passed`/`failed` count expectations. A suite that could not run (a locked
-    file, a missing column) counts every expectation it declares as failed;
-    skipped suites (table not built yet) count in neither.
-    """
-
-    results: list[SuiteResult]
+    gate: Gate
+    run_id: str
+    findings: list[Finding] = field(default_factory=list)
+    suites: list[SuiteRun] = field(default_factory=list)
+    quarantine_changed: bool = False
+    #: quarantined now (open rows after this run), new this run, released this run
+    quarantine: dict[str, int] = field(default_factory=dict)
     docs_index: Path | None = None
-    declared: dict[str, int] = field(default_factory=dict)
+    docs_page: Path | None = None
+    seconds: float = 0.0
 
     @property
-    def passed(self) -> int:
-        return sum(r.successful for r in self.results)
+    def critical(self) -> list[Finding]:
+        return [f for f in self.findings if f.failed and f.severity == "critical"]
 
     @property
-    def failed(self) -> int:
-        return sum(
-            self.declared.get(r.name, 0) if r.status == "error" else r.unsuccessful
-            for r in self.results
-        )
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.failed and f.severity == "warning"]
 
     @property
-    def skipped(self) -> list[SuiteResult]:
-        return [r for r in self.results if r.status == "skipped"]
-
-    @property
-    def errors(self) -> list[SuiteResult]:
-        return [r for r in self.results if r.status == "error"]
+    def infos(self) -> list[Finding]:
+        return [f for f in self.findings if f.failed and f.severity == "info"]
 
     @property
     def ok(self) -> bool:
-        """No expectation failed, no suite errored, and something was actually checked."""
-        return self.failed == 0 and self.passed > 0
+        return not self.critical
 
-    def suite(self, name: str) -> SuiteResult:
-        """The result of one suite by name, e.g. `raw.hubspot.deals`."""
-        for r in self.results:
-            if r.name == name:
-                return r
-        raise KeyError(f"no suite named {name!r}; suites: {[r.name for r in self.results]}")
+    def suite(self, name: str) -> list[Finding]:
+        """The findings of one suite, e.g. `raw.hubspot.deals`."""
+        found = [f for f in self.findings if f.suite == name]
+        if not found and name not in {s.name for s in self.suites}:
+            raise KeyError(f"no suite {name!r}; suites: {[s.name for s in self.suites]}")
+        return found
+
+    def suite_line(self, run: SuiteRun) -> str:
+        mine = [f for f in self.findings if f.suite == run.name]
+        passed = sum(f.success for f in mine)
+        counts = [f"{passed}/{len(mine)} passed"]
+        for severity in ("critical", "warning", "info"):
+            n = sum(f.failed and f.severity == severity for f in mine)
+            if n:
+                counts.append(f"{n} {severity}")
+        rows = "" if run.rows is None else f"{run.rows:,}"
+        checked = "" if run.checked is None else f"{run.checked:,}"
+        note = f" ({run.note})" if run.note else ""
+        return (
+            f"{run.name}  rows {rows or '-'}  checked {checked or '-'}  {', '.join(counts)}{note}"
+        )
 
     def summary(self) -> str:
-        """A short table: one line per suite, then failures and skips with reasons."""
-        width = max((len(r.name) for r in self.results), default=10)
-        lines = [f"{'suite':<{width}}  {'status':<7}  {'rows':>7}  expectations"]
-        for r in self.results:
-            rows = "" if r.rows is None else str(r.rows)
-            counts = f"{r.successful}/{r.evaluated} passed" if r.evaluated else "-"
-            lines.append(f"{r.name:<{width}}  {r.status:<7}  {rows:>7}  {counts}")
-        for r in self.results:
-            for failure in r.failures:
-                lines.append(f"FAILED  {r.name}: {failure}")
-            if r.status in ("skipped", "error"):
-                lines.append(f"{r.status.upper():<7} {r.name}: {r.reason}")
-        verdict = "OK" if self.ok else "NOT OK"
-        if not self.passed and not self.failed:
-            verdict += " (nothing was checked: build the raw layer or the warehouse first)"
-        lines.append(
-            f"{verdict}: {self.passed} expectations passed, {self.failed} failed, "
-            f"{len(self.errors)} suite(s) could not run, {len(self.skipped)} skipped"
+        """One line per suite, one per critical failure and warning, then the verdict."""
+        lines = [f"{self.gate} gate, run {self.run_id}:"]
+        lines += [f"  {self.suite_line(s)}" for s in self.suites]
+        lines += [f.message() for f in self.critical]
+        lines += [f.message() for f in self.warnings]
+        verdict = "passed" if self.ok else "FAILED"
+        tail = (
+            f"{self.gate} gate {verdict}: {len(self.critical)} critical, "
+            f"{len(self.warnings)} warning(s), {len(self.infos)} info, "
+            f"{sum(f.success for f in self.findings)} of {len(self.findings)} checks passed"
         )
-        if self.docs_index:
-            lines.append(f"data docs: {self.docs_index}")
+        if self.quarantine:
+            q = self.quarantine
+            tail += (
+                f"; quarantine: {q.get('open', 0)} record(s) held, "
+                f"{q.get('new', 0)} new, {q.get('released', 0)} released"
+            )
+        lines.append(tail)
+        if self.docs_page:
+            lines.append(f"data docs: {self.docs_page} (index {self.docs_index})")
         return "\n".join(lines)

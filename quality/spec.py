@@ -2,7 +2,8 @@
 
 Declarations stay plain data (no Great Expectations import) so `import quality`
 is cheap and a suite reads like a table's contract. The runner turns each
-`Check` into the GX 1.x expectation class it names.
+`Check` into the GX 1.x expectation class it names, with its `severity`
+(GX 1.x `Expectation.severity`: critical / warning / info).
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Layer = Literal["raw", "warehouse"]
+#: A suite's layer is the gate that runs it: `raw` before dbt, `marts` on a new build.
+Layer = Literal["raw", "marts"]
+#: critical fails the gate; warning is reported and the run goes on; info is recorded.
+Severity = Literal["critical", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
+#: Expectations about the whole table rather than each row: the raw gate runs them on
+#: every row, while row-level ones see only the rows of syncs no passing gate has seen.
+TABLE_LEVEL = frozenset(
+    {"ExpectTableRowCountToBeBetween", "ExpectColumnDistinctValuesToContainSet"}
+)
 #: Which DuckDB file a table lives in: a raw source file or the dbt warehouse.
 Database = Literal["mailchimp", "hubspot", "warehouse"]
 #: A row condition: (column, operator, value); operator in ==, !=, <, <=, >, >=, in, not in.
@@ -30,10 +40,26 @@ class Check:
     where: Where | None = None
     #: Fill `value_set` at run time from a column of another table in the same file.
     values_from: tuple[str, str] | None = None
+    severity: Severity = "critical"
 
     def __post_init__(self) -> None:
         if self.where and self.where[1] not in WHERE_OPERATORS:
             raise ValueError(f"where operator {self.where[1]!r} not in {WHERE_OPERATORS}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity {self.severity!r} not in {SEVERITIES}")
+
+    @property
+    def table_level(self) -> bool:
+        return self.gx_type in TABLE_LEVEL
+
+    @property
+    def column(self) -> str | None:
+        """The checked column(s) as one name, for messages and the audit."""
+        if "column" in self.kwargs:
+            return self.kwargs["column"]
+        if "column_list" in self.kwargs:
+            return ", ".join(self.kwargs["column_list"])
+        return None
 
     @property
     def columns(self) -> set[str]:
@@ -69,25 +95,39 @@ class TableSuite:
     checks: Sequence[Check]
     #: None = find the schema in information_schema (the warehouse's depends on dbt).
     schema: str | None = None
+    #: The table's primary key: failures name the offending rows by these columns.
+    key: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
-        """`raw.<source>.<table>` or `warehouse.<table>`: also the GX suite name."""
+        """`raw.<source>.<table>` or `marts.<table>`: also the GX suite name."""
         if self.layer == "raw":
             return f"raw.{self.database}.{self.table}"
-        return f"warehouse.{self.table}"
+        return f"marts.{self.table}"
 
     @property
     def columns(self) -> list[str]:
-        return sorted(set().union(*(c.columns for c in self.checks)))
+        """Every column the checks read, and the key."""
+        return sorted(set(self.key).union(*(c.columns for c in self.checks)))
+
+    def frame_columns(self, checks: Sequence[Check]) -> list[str]:
+        """The key first, then the columns `checks` read."""
+        rest = set().union(*(c.columns for c in checks)) - set(self.key)
+        return [*self.key, *sorted(rest)]
 
 
 # --------------------------------------------------------------------------- helpers
-def not_null(column: str, *, why: str | None = None, mostly: float | None = None) -> Check:
+def not_null(
+    column: str,
+    *,
+    why: str | None = None,
+    mostly: float | None = None,
+    severity: Severity = "critical",
+) -> Check:
     kwargs: dict[str, Any] = {"column": column}
     if mostly is not None:
         kwargs["mostly"] = mostly
-    return Check("ExpectColumnValuesToNotBeNull", kwargs, why)
+    return Check("ExpectColumnValuesToNotBeNull", kwargs, why, severity=severity)
 
 
 def unique(*columns: str, why: str | None = None) -> Check:
@@ -98,7 +138,8 @@ def unique(*columns: str, why: str | None = None) -> Check:
 
 
 def primary_key(*columns: str) -> list[Check]:
-    """A primary key: every part not null, the whole unique (contracts.md §2)."""
+    """A primary key: every part not null, the whole unique (contracts.md §2). The raw gate
+    also compares rows with distinct keys over the whole table (`quality.volume`)."""
     why = "primary key (docs/contracts.md §2): rows merge on it"
     return [*(not_null(c, why=why) for c in columns), unique(*columns, why=why)]
 
@@ -110,6 +151,7 @@ def in_set(
     why: str | None = None,
     where: Where | None = None,
     values_from: tuple[str, str] | None = None,
+    severity: Severity = "critical",
 ) -> Check:
     """Values (nulls ignored, as GX does) drawn from a fixed set or another table's column."""
     return Check(
@@ -118,6 +160,7 @@ def in_set(
         why,
         where=where,
         values_from=values_from,
+        severity=severity,
     )
 
 
@@ -127,12 +170,14 @@ def between(
     high: float | None = None,
     *,
     why: str | None = None,
+    severity: Severity = "critical",
 ) -> Check:
     """Values within [low, high]; nulls are not checked."""
     return Check(
         "ExpectColumnValuesToBeBetween",
         {"column": column, "min_value": low, "max_value": high},
         why,
+        severity=severity,
     )
 
 
@@ -143,11 +188,12 @@ def matches(
     why: str | None = None,
     where: Where | None = None,
     mostly: float | None = None,
+    severity: Severity = "critical",
 ) -> Check:
     kwargs: dict[str, Any] = {"column": column, "regex": regex}
     if mostly is not None:
         kwargs["mostly"] = mostly
-    return Check("ExpectColumnValuesToMatchRegex", kwargs, why, where)
+    return Check("ExpectColumnValuesToMatchRegex", kwargs, why, where, severity=severity)
 
 
 def not_matches(column: str, regex: str, *, why: str | None = None) -> Check:

@@ -1,17 +1,36 @@
-"""Small, clean raw and warehouse DuckDB files built with SQL (contracts.md §2).
+"""Fixtures: raw and warehouse files to gate, and a quality store to gate them with.
 
-Each test breaks one thing on top of the clean build, so a failure points at
-exactly one suite and one expectation.
+Two kinds of data:
+- small, clean raw and warehouse files built with SQL (contracts.md §2): each
+  test breaks one thing on top, so a failure points at one suite and one
+  expectation (GX suites, marts gate);
+- a small world extracted by the real connectors from the mock APIs (no dirty
+  records), gated once per session: each test copies it, writes defects
+  straight into the raw tables as a later sync would load them
+  (`gate_helpers.new_sync`) and runs the raw gate again.
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from connectors import run_sync
+from elt.gates import run_gate
 from elt.settings import Settings
+from mock_apis.testing import MockServer
+
+# --import-mode=importlib adds no test dir to sys.path; the helpers module lives here.
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent / "connectors"))
+
+from connector_helpers import configs
+from gate_helpers import TINY
 
 LOAD = "_raw json, _extracted_at timestamptz, _sync_id varchar"
 META = "'{}'::json, timestamptz '2025-03-02 00:00:00+00', 'sync-1'"
@@ -210,9 +229,51 @@ def raw_only(settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory: pytest.TempPathFactory):
-    """One full run over clean data, shared by a module: GX runs are the slow part."""
-    from quality import run_checks
-
+def clean_gates(tmp_path_factory: pytest.TempPathFactory):
+    """Both gates over the clean SQL-built files, shared by a module: GX is the slow part."""
     settings = build_clean(Settings(data_dir=tmp_path_factory.mktemp("clean") / "data"))
-    return settings, run_checks(settings.quality_config())
+    raw = run_gate(settings, "raw", run_id="clean-1", **TINY)
+    marts = run_gate(settings, "marts", run_id="clean-1")
+    return settings, raw, marts
+
+
+# --------------------------------------------------------------------------- synced world
+WORLD = {"seed": 3, "scale": 0.02}
+
+
+@pytest.fixture(scope="session")
+def synced_world(tmp_path_factory: pytest.TempPathFactory):
+    """Raw files from a real sync of a small, clean mock world, and a store after its first
+    (passing) raw gate; tests copy it (`world`)."""
+    data = tmp_path_factory.mktemp("synced") / "data"
+    settings = Settings(data_dir=data)
+    with MockServer(dirty_rate=0.0, **WORLD) as server:
+        for source, config in configs(server, settings.raw_dir).items():
+            run_sync(source, config=config)
+    baseline = run_gate(settings, "raw", run_id="baseline")
+    return data, baseline
+
+
+@pytest.fixture
+def world(synced_world, tmp_path: Path) -> Settings:
+    """A private copy of the synced world (raw files and store) to break."""
+    data = tmp_path / "data"
+    shutil.copytree(synced_world[0], data, ignore=shutil.ignore_patterns("*.lock"))
+    return Settings(data_dir=data)
+
+
+@pytest.fixture(scope="session")
+def dirty_world(tmp_path_factory: pytest.TempPathFactory) -> Callable[[float], Settings]:
+    """Raw files of the small world at a given MOCK_DIRTY_RATE, synced on first use."""
+    made: dict[float, Settings] = {}
+
+    def make(rate: float) -> Settings:
+        if rate not in made:
+            settings = Settings(data_dir=tmp_path_factory.mktemp(f"dirty{rate}") / "data")
+            with MockServer(dirty_rate=rate, **WORLD) as server:
+                for source, config in configs(server, settings.raw_dir).items():
+                    run_sync(source, config=config)
+            made[rate] = settings
+        return made[rate]
+
+    return make

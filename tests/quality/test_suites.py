@@ -1,4 +1,4 @@
-"""The declarations themselves: coverage of the contract and a cheap import."""
+"""The declarations themselves: coverage of the contract, severities and a cheap import."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
+from elt.gates import stream_specs
 from elt.settings import REPO_ROOT
 from quality import SUITES
+from quality.records import RECORD_CHECKS
 from quality.spec import Check, in_set
 
 # docs/contracts.md §2, and the marts the dbt project builds.
@@ -45,14 +47,37 @@ def test_every_raw_suite_checks_its_key_and_load_metadata():
         assert {"_extracted_at", "_sync_id"} <= not_null, suite.name
 
 
-def test_mostly_is_used_only_where_dirty_data_is_documented():
+def test_mostly_is_used_only_where_dirty_data_is_documented_and_never_fails_a_gate():
     relaxed = [
-        (s.name, c.kwargs["column"]) for s in SUITES for c in s.checks if "mostly" in c.kwargs
+        (s.name, c.kwargs["column"], c.severity)
+        for s in SUITES
+        for c in s.checks
+        if "mostly" in c.kwargs
     ]
     assert relaxed == [
-        ("raw.mailchimp.members", "email_address"),
-        ("raw.hubspot.contacts", "email"),
+        ("raw.mailchimp.members", "email_address", "warning"),
+        ("raw.hubspot.contacts", "email", "warning"),
+        ("raw.hubspot.deals", "amount", "info"),
     ]
+
+
+def test_keys_are_critical_and_every_severity_is_used():
+    for suite in SUITES:
+        key_checks = [c for c in suite.checks if set(c.columns) <= set(suite.key)]
+        assert key_checks and all(c.severity == "critical" for c in key_checks), suite.name
+    assert {c.severity for s in SUITES for c in s.checks} == {"critical", "warning", "info"}
+    with pytest.raises(ValueError, match="severity"):
+        Check("ExpectColumnValuesToNotBeNull", {"column": "a"}, severity="fatal")
+
+
+def test_suite_keys_and_record_checks_follow_the_connectors_declarations():
+    specs = {(s.source, s.stream): s for s in stream_specs()}
+    for suite in (s for s in SUITES if s.layer == "raw"):
+        spec = specs[(suite.database, suite.table)]
+        assert suite.key == spec.primary_key, suite.name
+    for rule in RECORD_CHECKS:
+        spec = specs[(rule.source, rule.stream)]
+        assert rule.column in {c.name for c in spec.columns}, rule
 
 
 def test_an_unknown_row_condition_operator_is_refused():
