@@ -46,6 +46,9 @@ def check(
     gate: str = typer.Argument(
         "all", help="raw (the raw files), marts (the published warehouse) or all."
     ),
+    all_rows: bool = typer.Option(
+        False, "--all-rows", help="Validate every raw row, not only those no gate has seen."
+    ),
 ) -> None:
     """Run the quality gates alone (recorded in the audit table; publishes nothing)."""
     from elt import stages
@@ -53,7 +56,7 @@ def check(
     gates = {"raw": ("raw",), "marts": ("marts",), "all": ("raw", "marts")}
     if gate not in gates:
         raise SettingsError(f"unknown gate {gate!r}", hint="use `elt check raw|marts|all`")
-    result = stages.check(get_settings(), gates[gate])
+    result = stages.check(get_settings(), gates[gate], all_rows=all_rows)
     typer.echo(result.summary())
     if not result.ok:
         raise typer.Exit(errors.FAILED)

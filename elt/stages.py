@@ -89,26 +89,35 @@ def raw_locks() -> list[str]:
 
 # --------------------------------------------------------------------------- gates
 def gate(
-    settings: Settings, name: str, *, run_id: str, warehouse: Path | None = None
+    settings: Settings,
+    name: str,
+    *,
+    run_id: str,
+    warehouse: Path | None = None,
+    **overrides: object,
 ) -> StageResult:
-    """A quality gate: `raw` (before dbt) or `marts` (a build, or the published warehouse)."""
+    """A quality gate: `raw` (before dbt) or `marts` (a build, or the published warehouse).
+    `overrides` tune `quality.QualityConfig` (e.g. all_rows=True)."""
     from elt.gates import run_gate
 
     with locked(settings, f"{name} gate", exclusive=["quality"], shared=raw_locks()):
-        result = run_gate(settings, name, run_id=run_id, warehouse=warehouse)
+        result = run_gate(settings, name, run_id=run_id, warehouse=warehouse, **overrides)
     detail = "critical check(s) failed: nothing downstream runs" if not result.ok else ""
     stage = StageResult(f"{name} gate", result.ok, detail, report=result.summary())
     stage.extra = {"quarantine_changed": result.quarantine_changed, "run_id": run_id}
     return stage
 
 
-def check(settings: Settings, gates: tuple[str, ...] = ("raw", "marts")) -> StageResult:
+def check(
+    settings: Settings, gates: tuple[str, ...] = ("raw", "marts"), *, all_rows: bool = False
+) -> StageResult:
     """`elt check`: the gates alone, recorded in the audit; the marts gate reads the
-    published warehouse. Publishes nothing."""
+    published warehouse. Publishes nothing. The raw gate validates the rows no passing
+    gate has seen; `all_rows` validates every row."""
     from elt.publish import new_run_id
 
     run_id = new_run_id()
-    results = [gate(settings, g, run_id=run_id) for g in gates]
+    results = [gate(settings, g, run_id=run_id, all_rows=all_rows) for g in gates]
     ok = all(r.ok for r in results)
     report = "\n".join(r.summary() for r in results)
     _record_quality(settings, ok, results)
