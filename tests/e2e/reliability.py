@@ -78,6 +78,10 @@ def storm(server: MockServer, seed: int, scale: float = 1.0) -> dict[str, float]
     return faults
 
 
+def faults_injected(server: MockServer) -> int:
+    return sum(v for k, v in server.app.stats.items() if k.startswith("fault_"))
+
+
 def raw_matches_truth(server: MockServer, data: Path) -> dict[str, int]:
     return assert_matches_ground_truth(server, configs(server, data / "raw"))
 

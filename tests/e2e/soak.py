@@ -23,6 +23,7 @@ from reliability import (
     consistent,
     elt,
     elt_env,
+    faults_injected,
     kill_run_at,
     kill_times,
     marts_fingerprint,
@@ -54,7 +55,7 @@ def one_round(seed: int, kills: int, scale: float, root: Path) -> dict[str, obje
             if published.exists() and consistent(published):
                 verdicts.append(f"mixed marts after kill at {at}s")
         proc = elt(env, "run", "--no-mock")
-        faults = sum(f["injected"] for f in server.state()["faults"])
+        faults = faults_injected(server)
         if proc.returncode != 0:
             verdicts.append(f"final run exit {proc.returncode}")
         else:
