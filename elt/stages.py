@@ -24,7 +24,6 @@ from elt.settings import REPO_ROOT, Settings
 
 DAG_ID = "saas_elt"
 BUILD_RESULTS = "build_run_results.json"
-QUALITY_RESULTS = "quality_results.json"
 
 
 @dataclass
@@ -120,17 +119,7 @@ def check(
     results = [gate(settings, g, run_id=run_id, all_rows=all_rows) for g in gates]
     ok = all(r.ok for r in results)
     report = "\n".join(r.summary() for r in results)
-    _record_quality(settings, ok, results)
     return StageResult(f"check ({', '.join(gates)})", ok, "", report=report)
-
-
-def _record_quality(settings: Settings, ok: bool, results: list[StageResult]) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    counts = {f"{r.name} {'passed' if r.ok else 'FAILED'}": 1 for r in results}
-    docs = settings.quality_docs_dir / "index.html"
-    (settings.data_dir / QUALITY_RESULTS).write_text(
-        json.dumps({"ok": ok, "counts": counts, "docs_index": str(docs)})
-    )
 
 
 # --------------------------------------------------------------------------- transform
@@ -435,7 +424,6 @@ def run_in_process(settings: Settings, env: dict[str, str]) -> list[StageResult]
         results.append(retention(settings))
     else:
         results.append(StageResult("transform (dbt build)", False, "not run: the raw gate failed"))
-    _record_quality(settings, all(r.ok for r in results), [raw])
     return results
 
 
@@ -471,6 +459,28 @@ def layer_row_counts(path: Path) -> dict[str, int]:
         con.close()
 
 
+def last_gate_runs(settings: Settings) -> list[tuple]:
+    """The newest run of each gate from the quality store (read-only)."""
+    if not settings.quality_db.exists():
+        return []
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(settings.quality_db), read_only=True)
+    except duckdb.Error:
+        return []  # a gate is writing it right now
+    try:
+        return con.execute(
+            "select gate, ok, critical, warnings, run_id from quality.quality.gate_runs "
+            "qualify row_number() over (partition by gate order by finished_at desc) = 1 "
+            "order by gate desc"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []
+    finally:
+        con.close()
+
+
 def pipeline_summary(settings: Settings) -> str:
     lines = ["", "=== pipeline summary ==="]
     for source in SOURCES:
@@ -488,12 +498,13 @@ def pipeline_summary(settings: Settings) -> str:
     lines.append(f"  quality store:    {settings.quality_db} (audit, quarantine)")
     index = settings.dbt_target_dir / "index.html"
     lines.append(f"  dbt docs:         {index if index.exists() else '(not generated)'}")
-    quality_file = settings.data_dir / QUALITY_RESULTS
-    qdocs = "(not generated)"
-    if quality_file.exists():
-        q = json.loads(quality_file.read_text())
-        for k, v in q["counts"].items():
-            lines.append(f"  great expectations {k:<19} {v:>10,}")
-        qdocs = q["docs_index"]
+    for gate_name, ok, critical, warnings, run_id in last_gate_runs(settings):
+        verdict = "passed" if ok else "FAILED"
+        lines.append(
+            f"  {gate_name} gate (run {run_id}): {verdict}, {critical} critical, "
+            f"{warnings} warning(s)"
+        )
+    qindex = settings.quality_docs_dir / "index.html"
+    qdocs = qindex if qindex.exists() else "(not generated)"
     lines.append(f"  data-quality docs: {qdocs}")
     return "\n".join(lines)
