@@ -442,7 +442,10 @@ def layer_row_counts(path: Path) -> dict[str, int]:
 
     if not path.exists():
         return {}
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException:  # another run is writing it: the summary is no reason to wait
+        return {"(locked: another run is writing it)": 0}
     try:
         # Base tables only: warehouse views reference raw files ATTACHed by dbt.
         tables = con.execute(

@@ -152,15 +152,16 @@ class Kill:
 def kill_run_at(env: dict[str, str], at_s: float, *args: str) -> Kill:
     """Start `elt run ...`, SIGKILL only the `elt` process after `at_s` seconds (its children
     must die with it), report what it was doing and which child outlived it."""
+    # output to nowhere: an unread pipe would stall the run before the kill lands
     proc = subprocess.Popen(
-        [ELT, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [ELT, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     time.sleep(at_s)
     parent = psutil.Process(proc.pid)
     children = parent.children(recursive=True)
     stage = _stage_of(children)
     proc.send_signal(signal.SIGKILL)
-    proc.communicate()
+    proc.wait()
     time.sleep(3)
     orphans = [" ".join(c.cmdline()[:3]) for c in children if _alive(c)]
     for c in children:  # never leave one behind, whatever the verdict

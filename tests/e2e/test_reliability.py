@@ -48,7 +48,7 @@ def reference(tmp_path_factory):
 def test_a_fault_storm_through_the_cli_ends_like_a_fault_free_run(reference, tmp_path):
     _, expected = reference
     with world(SEED) as server:
-        faults = storm(server, seed=1)
+        faults = storm(server, seed=1, scale=2.0)
         proc = elt(elt_env(tmp_path, server), "run", "--no-mock")
         assert proc.returncode == 0, output(proc)
         injected = faults_injected(server)
@@ -60,7 +60,7 @@ def test_a_fault_storm_through_the_cli_ends_like_a_fault_free_run(reference, tmp
 def test_a_fault_storm_through_airflow_dags_test_ends_like_a_fault_free_run(reference, tmp_path):
     _, expected = reference
     with world(SEED) as server:
-        storm(server, seed=2)
+        storm(server, seed=2, scale=2.0)
         proc = elt(elt_env(tmp_path, server), "run", "--airflow", "--no-mock")
         assert proc.returncode == 0, output(proc)
         raw_matches_truth(server, tmp_path)
@@ -104,20 +104,21 @@ def test_two_runs_at_once_queue_and_a_reader_never_blocks_a_publish(reference, t
         with world(SEED) as server:
             server.advance(days=2, change_rate=0.05)
             env = elt_env(tmp_path, server)
+            logs = [tmp_path.parent / f"{tmp_path.name}-run{i}.log" for i in range(2)]
             runs = [
+                # to files, not pipes: a pipe nobody reads yet would block the run holding
+                # the lock (and its dbt child) and deadlock the pair
                 subprocess.Popen(
-                    [ELT, "run", "--no-mock"],
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
+                    [ELT, "run", "--no-mock"], env=env, stdout=log.open("w"),
+                    stderr=subprocess.STDOUT, text=True,
                 )
-                for _ in range(2)
-            ]
-            outs = [r.communicate(timeout=900) for r in runs]
-        for r, (out, err) in zip(runs, outs, strict=True):
-            assert r.returncode == 0, f"{out[-3000:]}\n{err[-3000:]}"
-        assert any("waiting for" in err for _, err in outs), "one run waited for the other"
+                for log in logs
+            ]  # fmt: skip
+            codes = [r.wait(timeout=900) for r in runs]
+        outs = [log.read_text() for log in logs]
+        for code, out in zip(codes, outs, strict=True):
+            assert code == 0, out[-4000:]
+        assert any("waiting for" in out for out in outs), "one run waited for the other"
         old = reader.execute("select count(*) from marts.dim_contacts").fetchone()[0]
         assert old == before["dim_contacts"][0], "the open reader still reads the old marts"
     finally:
