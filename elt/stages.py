@@ -468,10 +468,19 @@ def last_gate_runs(settings: Settings) -> list[tuple]:
         return []
     import duckdb
 
+    from elt.errors import Busy
+    from elt.locks import hold
+
     try:
-        con = duckdb.connect(str(settings.quality_db), read_only=True)
-    except duckdb.Error:
+        with hold(settings.data_dir / "locks", shared=["quality"], wait_s=2, what="summary"):
+            return _gate_runs(duckdb.connect(str(settings.quality_db), read_only=True))
+    except (Busy, duckdb.IOException):
         return []  # a gate is writing it right now
+
+
+def _gate_runs(con) -> list[tuple]:
+    import duckdb
+
     try:
         return con.execute(
             "select gate, ok, critical, warnings, run_id from quality.quality.gate_runs "
@@ -485,9 +494,19 @@ def last_gate_runs(settings: Settings) -> list[tuple]:
 
 
 def pipeline_summary(settings: Settings) -> str:
+    from elt.errors import Busy
+    from elt.locks import hold
+
     lines = ["", "=== pipeline summary ==="]
     for source in SOURCES:
-        for schema, n in layer_row_counts(settings.raw_path(source)).items():
+        try:  # a reader of the raw file like any other, but not one worth waiting for
+            with hold(
+                settings.data_dir / "locks", shared=[f"raw-{source}"], wait_s=2, what="summary"
+            ):
+                counts = layer_row_counts(settings.raw_path(source))
+        except Busy:
+            counts = {"(another run is writing it)": 0}
+        for schema, n in counts.items():
             lines.append(f"  raw       {schema:<28} {n:>10,} rows")
     for schema, n in layer_row_counts(settings.warehouse).items():
         lines.append(f"  warehouse {schema:<28} {n:>10,} rows")
