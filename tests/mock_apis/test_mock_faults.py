@@ -152,7 +152,6 @@ def test_hubspot_rolling_limit_returns_429_with_policy_name() -> None:
         assert requests.get(f"{srv.base_url}/crm/v3/owners", headers=headers, timeout=10).ok
 
 
-
 def test_a_5xx_fault_can_echo_the_request_headers_like_a_proxy_debug_page(faulty) -> None:
     """What a careless upstream does; the connectors must never print what it echoes."""
     srv, client = faulty
