@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-all test-stack lint format airflow mock-apis extract transform check bench soak compose-check clean
+.PHONY: help install demo test test-all test-stack lint format airflow trigger dbt-graph mock-apis extract transform check bench soak compose-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,13 +57,20 @@ transform: $(STAMP) ## dbt build + docs over data/raw into data/warehouse.duckdb
 check: $(STAMP) ## Great Expectations checks on the warehouse
 	$(BIN)/elt check
 
-airflow: $(STAMP) ## Airflow UI on http://127.0.0.1:8080 (airflow standalone, SQLite; Ctrl-C stops)
+airflow: $(STAMP) ## Airflow UI on http://127.0.0.1:8080 (airflow standalone, SQLite; prints user + password file; Ctrl-C stops)
 	$(BIN)/elt airflow --with-mock standalone
+
+trigger: $(STAMP) ## Trigger a saas_elt run in the Airflow that `make airflow` runs (CONF='{"full_refresh": true}')
+	$(BIN)/elt airflow dags trigger saas_elt $(if $(CONF),--conf '$(CONF)')
+
+dbt-graph: $(STAMP) ## Rewrite dags/dbt_graph.json (the DAG's dbt tasks) after changing dbt models
+	$(BIN)/elt dbt-graph
 
 bench: $(STAMP) ## Benchmarks that print numbers (mock API pages/s, extract records/s, dbt build time)
 	$(BIN)/python bench/bench_mock_apis.py
 	$(BIN)/python bench/bench_extract.py
 	$(BIN)/python bench/bench_dbt.py
+	$(BIN)/python bench/bench_airflow.py
 
 compose-check: $(STAMP) ## Check docker-compose.yml offline (Compose v2 binary per profile, mounts, variables, ports, pins)
 	$(BIN)/python -m pytest tests/stack/test_compose.py -q

@@ -98,6 +98,20 @@ def run(
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command("dbt-graph")
+def dbt_graph_cmd() -> None:
+    """`dbt parse`, then rewrite dags/dbt_graph.json: the models, seeds and snapshots the DAG
+    draws as tasks. Run it after adding, removing or re-wiring a dbt model."""
+    from elt import dbt_graph, stages
+
+    settings = get_settings()
+    proc = stages.dbt_parse(settings)
+    if proc.returncode != 0:
+        raise typer.Exit(proc.returncode)
+    graph = dbt_graph.write(settings.dbt_target_dir / "manifest.json")
+    typer.echo(f"{dbt_graph.GRAPH_FILE}: {len(graph['nodes'])} nodes")
+
+
 @app.command(
     "airflow",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
@@ -124,6 +138,13 @@ def airflow_cmd(
         env = {**os.environ, **stages.airflow_env(settings)}
         if with_mock:
             env.update(stack.enter_context(stages.mock_apis_env(settings)))
+        if ctx.args[:1] in (["standalone"], ["api-server"]):
+            typer.echo(
+                f"Airflow UI: {stages.airflow_url(settings)}  user: {stages.AIRFLOW_USER}  "
+                f"password: in {stages.airflow_password_file(settings)} (written on first start)\n"
+                f"Trigger a run from a shell: make trigger (or `elt airflow dags trigger "
+                f"{stages.DAG_ID}`)"
+            )
         # Airflow shuts down cleanly on SIGINT. A background job inherits SIGINT as
         # ignored, so restore it in the child and turn our SIGINT/SIGTERM (Ctrl-C,
         # `kill`, `docker stop`) into one SIGINT for it.

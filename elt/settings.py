@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dotenv.parser import parse_stream
 from pydantic import (
@@ -328,6 +328,32 @@ class Settings(BaseSettings):
         "than this are deleted after a published run.",
     )
 
+    # --- Airflow ----------------------------------------------------------------
+    airflow_schedule: str | None = Field(
+        "@hourly",
+        validation_alias=_env("ELT_SCHEDULE"),
+        description="ELT_SCHEDULE: the pipeline DAG's schedule (cron or preset); `none` = "
+        "manual runs only.",
+    )
+    retry_delay_s: float = Field(
+        30.0,
+        ge=0,
+        validation_alias=_env("ELT_RETRY_DELAY"),
+        description="ELT_RETRY_DELAY: seconds before Airflow retries a failed task (doubling).",
+    )
+    dbt_tasks: Literal["per_node", "single"] = Field(
+        "per_node",
+        validation_alias=_env("ELT_DBT_TASKS"),
+        description="ELT_DBT_TASKS: `per_node` (a task per dbt model, seed and snapshot) or "
+        "`single` (one `dbt build` task).",
+    )
+    alert_webhook: str | None = Field(
+        None,
+        validation_alias=_env("ELT_ALERT_WEBHOOK"),
+        description="ELT_ALERT_WEBHOOK: URL a failed Airflow task POSTs a JSON alert to "
+        "(nothing is sent when unset).",
+    )
+
     # the `.env` files these settings read, for the sources' own variables too
     _env_file: Any = PrivateAttr(default=ENV_FILE_SENTINEL)
 
@@ -357,6 +383,27 @@ class Settings(BaseSettings):
                 "is empty, which would mean the current directory; set a path, or unset "
                 "the variable for the default"
             )
+        return v
+
+    @field_validator("airflow_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.strip().lower() in ("", "none", "null", "manual"):
+            return None
+        if isinstance(v, str) and not (v.startswith("@") or len(v.split()) in (5, 6)):
+            raise ValueError(
+                f"{v!r} is neither a preset (@hourly, @daily) nor a cron expression "
+                "(5 fields), nor `none`"
+            )
+        return v
+
+    @field_validator("alert_webhook", mode="before")
+    @classmethod
+    def _webhook(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip():
+            return None
+        if isinstance(v, str) and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError(f"{v!r} is not an http(s) URL")
         return v
 
     @field_validator("start_date")

@@ -23,7 +23,8 @@ from connectors.registry import SOURCES
 from elt.settings import REPO_ROOT, Settings
 
 DAG_ID = "saas_elt"
-BUILD_RESULTS = "build_run_results.json"
+REPORT_DAG_ID = "saas_elt_report"
+DBT_RESULTS = "dbt_results.json"  # next to each build's warehouse file
 
 
 @dataclass
@@ -58,8 +59,29 @@ def extract(
     config = settings.source_config(source, **(overrides or {}))
     with locked(settings, f"extract {source}", exclusive=[f"raw-{source}"]):
         result = run_sync(source, config=config, full_refresh=full_refresh)
-    counts = {f"{source}.{k}": v for k, v in result.rows_per_stream.items()}
-    return StageResult(f"extract {source}", True, counts=counts)
+    return StageResult(
+        f"extract {source}",
+        True,
+        f"sync {result.sync_id} in {result.seconds:.1f}s",
+        report=stream_table(source, result.streams.values()),
+        extra={"source": source, "sync_id": result.sync_id, "rows": result.rows_per_stream},
+    )
+
+
+def stream_table(source: str, streams) -> str:
+    """This run's work per stream (records read and written, pages, retries, seconds) and
+    the table's total rows afterwards."""
+    head = (
+        f"{'stream':<34} {'mode':<12} {'read':>9} {'written':>9} {'pages':>6} "
+        f"{'retries':>7} {'secs':>7} {'table rows':>11}"
+    )
+    lines = [head, "-" * len(head)]
+    for s in streams:
+        lines.append(
+            f"{source + '.' + s.stream:<34} {s.mode:<12} {s.records_read:>9,} "
+            f"{s.records_written:>9,} {s.pages:>6,} {s.retries:>7,} {s.seconds:>7.1f} {s.rows:>11,}"
+        )
+    return "\n".join(lines)
 
 
 def source_overrides(env: dict[str, str], source: str) -> dict[str, object]:
@@ -184,7 +206,9 @@ def build(
 
     The build starts from a copy of the published warehouse (`elt.publish`), so
     nothing a reader sees changes until `publish`. dbt runs in a subprocess that
-    dies with this process; its run_results.json is the record of what passed.
+    dies with this process; its run_results.json, kept next to the build as
+    `dbt_results.json`, is the record of what passed (the DAG's per-model tasks
+    report from it).
     """
     missing = _missing_raw(settings)
     if missing:
@@ -196,19 +220,117 @@ def build(
         ensure_store(settings.quality_db)  # dbt ATTACHes it: quarantined records are left out
         target = warehouses(settings).start_build(run_id)
         result = _dbt_build(settings, target, select, full_refresh, docs)
-        if result.ok:
+        if result.extra["exit"] in (0, 1):  # dbt ran (1: some nodes failed); fold in its WAL
             warehouses(settings).seal(target)
-    result.extra = {"run_id": run_id, "build": str(target)}
+    result.extra.update(run_id=run_id, build=str(target), full_refresh=full_refresh)
     return result
 
 
-def _dbt_build(
-    settings: Settings, target: Path, select: str | None, full_refresh: bool, docs: bool
+def build_for_tasks(
+    settings: Settings,
+    *,
+    run_id: str,
+    select: str | None,
+    full_refresh: bool,
+    per_node: bool,
 ) -> StageResult:
-    sources = tuple(f"{s.upper()}_" for s in SOURCES)
+    """The DAG's `dbt_build`: one `dbt build` (no docs: the report DAG makes them). With
+    per-node tasks, a failed model is its own task's failure, so this task fails only when
+    dbt could not run at all or a test outside every node (a source test) failed."""
+    from elt import dbt_graph
+
+    result = build(settings, run_id=run_id, select=select, full_refresh=full_refresh, docs=False)
+    if not per_node or result.extra.get("exit") not in (0, 1):
+        return result
+    results = json.loads(Path(result.extra["build"]).with_name(DBT_RESULTS).read_text())
+    outside = dbt_graph.outside_nodes(results, dbt_graph.load()["nodes"])
+    failed = [r for r in outside if r["status"] in dbt_graph.FAILED_STATUSES]
+    result.ok = not failed
+    result.report = "\n".join(
+        f"  {r['unique_id']}: {r['status']} - {(r.get('message') or '').strip()[:300]}"
+        for r in failed
+    )
+    if failed:
+        result.detail += f"; {len(failed)} source test(s) failed: the models were not built"
+    else:
+        result.detail += " (each model's own status is in its task in the dbt group)"
+    return result
+
+
+def marts_row_counts(settings: Settings) -> dict[str, int]:
+    """Rows per table of the published marts schema (read-only)."""
+    import duckdb
+
+    with locked(settings, "marts row counts", shared=["warehouse"]):
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        try:
+            tables = con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "and table_type = 'BASE TABLE' order by 1"
+            ).fetchall()
+            return {
+                t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for (t,) in tables
+            }
+        finally:
+            con.close()
+
+
+def build_node(
+    settings: Settings, *, run_id: str, node_id: str, try_number: int, full_refresh: bool = False
+) -> StageResult:
+    """One model, seed or snapshot of run `run_id`'s build, with its tests: what its DAG task
+    reports. The first try reports the run's `dbt build`; a node dbt skipped (an upstream
+    failed, since retried) and every retry run `dbt build --select <node>` for real, in the
+    same build file."""
+    from elt import dbt_graph
+
+    node = dbt_graph.load()["nodes"][node_id]
+    name = f"{node['resource_type']} {node['name']}"
+    target = warehouses(settings).build_path(run_id)
+    results = target.with_name(DBT_RESULTS)
+    if not results.exists():
+        return StageResult(name, False, f"no dbt results for run {run_id} at {results}")
+    outcome = dbt_graph.node_outcome(json.loads(results.read_text()), node_id, node)
+    if outcome.status == "absent":
+        return StageResult(name, True, "not selected in this run", extra={"skipped": True})
+    if try_number <= 1 and outcome.status != "skipped":
+        return StageResult(name, outcome.status == "success", "", report=outcome.text)
+    shared = [*raw_locks(), "quality"]
+    with locked(settings, f"dbt build {name}", exclusive=["warehouse"], shared=shared):
+        own = results.with_name(f"dbt_results.{node['name']}.try{try_number}.json")
+        ran = _dbt_build(settings, target, node["name"], full_refresh, False, own)
+        if ran.extra["exit"] in (0, 1):
+            warehouses(settings).seal(target)
+        mine = json.loads(own.read_text()) if own.exists() else {"results": []}
+        _merge_results(results, mine)
+    outcome = dbt_graph.node_outcome(mine, node_id, node)
+    why = "retry: rebuilt" if try_number > 1 else "upstream was retried: built now"
+    return StageResult(name, outcome.status == "success", why, report=outcome.text)
+
+
+def _merge_results(path: Path, newer: dict) -> None:
+    """Fold a node's own `dbt build` results into the run's results file: the run report
+    and later tasks see the newest result of every node."""
+    merged = json.loads(path.read_text())
+    fresh = {r["unique_id"] for r in newer["results"]}
+    merged["results"] = [r for r in merged["results"] if r["unique_id"] not in fresh]
+    merged["results"] += newer["results"]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(merged))
+    os.replace(tmp, path)
+
+
+def _dbt_build(
+    settings: Settings,
+    target: Path,
+    select: str | None,
+    full_refresh: bool,
+    docs: bool,
+    results_to: Path | None = None,
+) -> StageResult:
     env = {
         # dbt needs no source credential: keep them out of its process, logs and artifacts
-        **{k: v for k, v in os.environ.items() if not k.startswith(sources)},
+        **{k: v for k, v in os.environ.items() if not k.startswith(_source_prefixes())},
         **settings.dbt_env(),
         "ELT_WAREHOUSE_PATH": str(target),
         "DBT_TARGET_PATH": str(settings.dbt_target_dir),
@@ -217,15 +339,15 @@ def _dbt_build(
     args = ["build"] + (["--select", select] if select else [])
     if full_refresh:
         args.append("--full-refresh")
-    for stale in ("run_results.json", BUILD_RESULTS):
-        (settings.dbt_target_dir / stale).unlink(missing_ok=True)
+    (settings.dbt_target_dir / "run_results.json").unlink(missing_ok=True)
     started = time.monotonic()
     proc = run_child(dbt_command(settings, *args), env)
     # `dbt docs generate` overwrites run_results.json; keep the build's own record.
     results = settings.dbt_target_dir / "run_results.json"
+    kept = results_to or target.with_name(DBT_RESULTS)
     if results.exists():
-        shutil.copyfile(results, settings.dbt_target_dir / BUILD_RESULTS)
-    counts = _dbt_run_results(settings.dbt_target_dir / BUILD_RESULTS)
+        shutil.copyfile(results, kept)
+    counts = _dbt_run_results(kept)
     ok = proc.returncode == 0
     if ok and docs:
         doc = run_child(dbt_command(settings, "docs", "generate"), env, capture_output=True)
@@ -234,7 +356,18 @@ def _dbt_build(
             ok = False
     refresh = " --full-refresh" if full_refresh else ""
     detail = f"dbt build{refresh} exit {proc.returncode} in {time.monotonic() - started:.1f}s"
-    return StageResult("transform (dbt build)", ok, detail, counts)
+    return StageResult("transform (dbt build)", ok, detail, counts, extra={"exit": proc.returncode})
+
+
+def dbt_parse(settings: Settings) -> subprocess.CompletedProcess:
+    """`dbt parse`: writes the manifest (no database is touched)."""
+    env = {
+        **os.environ,
+        **settings.dbt_env(),
+        "DBT_TARGET_PATH": str(settings.dbt_target_dir),
+        "DBT_LOG_PATH": str(settings.dbt_target_dir.parent / "logs"),
+    }
+    return run_child(dbt_command(settings, "parse"), env)
 
 
 def publish(settings: Settings, *, run_id: str) -> StageResult:
@@ -297,6 +430,51 @@ def _dbt_run_results(path: Path) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+# --------------------------------------------------------------------------- off the path
+def docs_dir(settings: Settings) -> Path:
+    return settings.data_dir / "dbt" / "docs"
+
+
+def docs_indexes(settings: Settings) -> list[Path]:
+    """Newest first: the report DAG's docs, then those of `elt transform`."""
+    found = [d / "index.html" for d in (docs_dir(settings), settings.dbt_target_dir)]
+    return sorted(found, key=lambda p: p.stat().st_mtime if p.exists() else 0, reverse=True)
+
+
+def docs(settings: Settings) -> StageResult:
+    """`dbt docs generate` for the published warehouse, off the pipeline's critical path:
+    on a copy of the published file (dbt-duckdb opens read-write; readers of the published
+    file must never be blocked), into its own target dir (data/dbt/docs)."""
+    out = docs_dir(settings)
+    scratch = out / "scratch" / settings.warehouse.name
+    with locked(settings, "dbt docs (copy)", shared=["warehouse"]):
+        if not settings.warehouse.exists():
+            return StageResult("dbt docs", False, f"nothing published at {settings.warehouse}")
+        scratch.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(settings.warehouse, scratch)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(_source_prefixes())},
+        **settings.dbt_env(),
+        "ELT_WAREHOUSE_PATH": str(scratch),
+        "DBT_TARGET_PATH": str(out),
+        "DBT_LOG_PATH": str(out.parent / "logs"),
+    }
+    started = time.monotonic()
+    try:
+        with locked(settings, "dbt docs", shared=[*raw_locks(), "quality"]):
+            proc = run_child(dbt_command(settings, "docs", "generate"), env, capture_output=True)
+    finally:
+        shutil.rmtree(scratch.parent, ignore_errors=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout.decode(errors="replace")[-4000:])
+    took = f"in {time.monotonic() - started:.1f}s"
+    return StageResult("dbt docs", proc.returncode == 0, f"{out / 'index.html'} {took}")
+
+
+def _source_prefixes() -> tuple[str, ...]:
+    return tuple(f"{s.upper()}_" for s in SOURCES)
+
+
 # --------------------------------------------------------------------------- mock APIs
 @contextlib.contextmanager
 def mock_apis_env(settings: Settings) -> Iterator[dict[str, str]]:
@@ -322,6 +500,20 @@ def mock_apis_env(settings: Settings) -> Iterator[dict[str, str]]:
 
 
 # --------------------------------------------------------------------------- airflow
+AIRFLOW_USER = "admin"
+
+
+def airflow_url(settings: Settings) -> str:
+    host = settings.airflow_api_host
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{host}:{settings.airflow_api_port}"
+
+
+def airflow_password_file(settings: Settings) -> Path:
+    """Where Airflow's simple auth manager writes the generated password of AIRFLOW_USER."""
+    return settings.data_dir / "airflow" / "simple_auth_manager_passwords.json.generated"
+
+
 def airflow_env(settings: Settings) -> dict[str, str]:
     """Embedded Airflow: SQLite metadata DB and logs under the data dir, our dags/."""
     home = settings.data_dir / "airflow"
@@ -337,53 +529,82 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__API__HOST": settings.airflow_api_host,
         "AIRFLOW__API__PORT": str(settings.airflow_api_port),
+        # Airflow 3 runs every task through the API server's execution API; its URL
+        # defaults to :8080 whatever the port, so it must follow AIRFLOW__API__PORT.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{airflow_url(settings)}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{AIRFLOW_USER}:admin",
         "ELT_DATA_DIR": str(settings.data_dir),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
     }
 
 
-def run_dag_test(settings: Settings, extra_env: dict[str, str]) -> StageResult:
-    """`airflow dags test` the pipeline DAG end to end on SQLite."""
+def run_dag_test(
+    settings: Settings, extra_env: dict[str, str], dag_id: str = DAG_ID
+) -> StageResult:
+    """`airflow dags test` a DAG end to end on SQLite."""
     env = {**os.environ, **airflow_env(settings), **extra_env}
     airflow = shutil.which("airflow", path=env["PATH"]) or "airflow"
     started = time.monotonic()
-    migrate = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, check=False)
+    migrate = subprocess.CompletedProcess([], 0)
+    if dag_id == DAG_ID:  # the second DAG of a run finds the DB migrated
+        migrate = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True)
     if migrate.returncode != 0:
         sys.stderr.write(migrate.stderr.decode(errors="replace")[-4000:])
         return StageResult("airflow dags test", False, "`airflow db migrate` failed")
-    log_path = settings.data_dir / "airflow" / "dags_test.log"
-    print(f"airflow dags test {DAG_ID}: running (log: {log_path})", flush=True)
+    suffix = "" if dag_id == DAG_ID else f"_{dag_id}"
+    log_path = settings.data_dir / "airflow" / f"dags_test{suffix}.log"
+    print(f"airflow dags test {dag_id}: running (log: {log_path})", flush=True)
     with log_path.open("w") as log:
         proc = subprocess.run(
-            [airflow, "dags", "test", DAG_ID], env=env, check=False, stdout=log, stderr=log
+            [airflow, "dags", "test", dag_id], env=env, check=False, stdout=log, stderr=log
         )
-    ok = proc.returncode == 0
+    tries = _last_run_task_tries(settings, dag_id)
+    # `dags test` exits 0 even when the run failed: the run's state is the verdict
+    ok = proc.returncode == 0 and bool(tries) and "failed" not in _last_run_state(settings, dag_id)
     if not ok:
         sys.stderr.write("".join(log_path.read_text(errors="replace").splitlines(True)[-60:]))
     detail = f"exit {proc.returncode} in {time.monotonic() - started:.1f}s, log {log_path}"
-    return StageResult(
-        f"airflow dags test {DAG_ID}", ok, detail, counts=_last_run_task_tries(settings)
-    )
+    return StageResult(f"airflow dags test {dag_id}", ok, detail, counts=tries)
 
 
-def _last_run_task_tries(settings: Settings) -> dict[str, int]:
-    """Task -> tries of the newest DAG run, from the embedded Airflow's SQLite DB."""
+def _airflow_db(settings: Settings):
     import sqlite3
 
     db = settings.data_dir / "airflow" / "airflow.db"
+    return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+
+
+def _last_run_state(settings: Settings, dag_id: str) -> str:
+    import sqlite3
+
     try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        con = _airflow_db(settings)
+        row = con.execute(
+            "select state from dag_run where dag_id = ? order by id desc limit 1", (dag_id,)
+        ).fetchone()
+        con.close()
+    except sqlite3.Error:
+        return "unknown"
+    return row[0] if row else "none"
+
+
+def _last_run_task_tries(settings: Settings, dag_id: str = DAG_ID) -> dict[str, int]:
+    """Task -> tries of the newest DAG run, from the embedded Airflow's SQLite DB."""
+    import sqlite3
+
+    try:
+        con = _airflow_db(settings)
         rows = con.execute(
             "select task_id, state, try_number from task_instance where run_id = "
             "(select run_id from dag_run where dag_id = ? order by id desc limit 1) "
-            "order by start_date",
-            (DAG_ID,),
+            "and dag_id = ? order by start_date",
+            (dag_id, dag_id),
         ).fetchall()
         con.close()
     except sqlite3.Error:
         return {}
-    return {f"task {task:<18} {state:<8} tries": tries for task, state, tries in rows}
+    return {f"task {task:<40} {state or 'none':<15} tries": tries for task, state, tries in rows}
 
 
 # --------------------------------------------------------------------------- run all
@@ -398,6 +619,8 @@ def run_all(settings: Settings, *, via_airflow: bool, start_mock: bool) -> bool:
             print(f"mock APIs serving at {env['HUBSPOT_BASE_URL']}")
         if via_airflow:
             results.append(run_dag_test(settings, env))
+            if results[-1].ok:  # under a scheduler the marts asset event triggers it
+                results.append(run_dag_test(settings, env, REPORT_DAG_ID))
         else:
             results += run_in_process(settings, env)
 
@@ -510,16 +733,16 @@ def pipeline_summary(settings: Settings) -> str:
             lines.append(f"  raw       {schema:<28} {n:>10,} rows")
     for schema, n in layer_row_counts(settings.warehouse).items():
         lines.append(f"  warehouse {schema:<28} {n:>10,} rows")
-    run_results = _dbt_run_results(settings.dbt_target_dir / BUILD_RESULTS)
-    for k, v in run_results.items():
-        lines.append(f"  {k:<38} {v:>10,}")
-    lines.append(f"  raw files:        {settings.raw_dir}")
     current = warehouses(settings).current()
+    if current:  # the published build's own dbt results
+        for k, v in _dbt_run_results(current.path.with_name(DBT_RESULTS)).items():
+            lines.append(f"  {k:<38} {v:>10,}")
+    lines.append(f"  raw files:        {settings.raw_dir}")
     run = f" (published run {current.run_id})" if current else " (nothing published)"
     lines.append(f"  warehouse file:   {settings.warehouse}{run}")
     lines.append(f"  quality store:    {settings.quality_db} (audit, quarantine)")
-    index = settings.dbt_target_dir / "index.html"
-    lines.append(f"  dbt docs:         {index if index.exists() else '(not generated)'}")
+    index = next((i for i in docs_indexes(settings) if i.exists()), None)
+    lines.append(f"  dbt docs:         {index or '(not generated)'}")
     for gate_name, ok, critical, warnings, run_id in last_gate_runs(settings):
         verdict = "passed" if ok else "FAILED"
         lines.append(
