@@ -57,6 +57,7 @@ def test_a_fault_storm_through_the_cli_ends_like_a_fault_free_run(reference, tmp
     assert marts_fingerprint(tmp_path / "warehouse.duckdb") == expected
 
 
+@pytest.mark.slow  # make test-all; `make test` has the Airflow outage test (test_airflow_dag.py)
 def test_a_fault_storm_through_airflow_dags_test_ends_like_a_fault_free_run(reference, tmp_path):
     _, expected = reference
     with world(SEED) as server:
@@ -70,7 +71,7 @@ def test_a_fault_storm_through_airflow_dags_test_ends_like_a_fault_free_run(refe
         assert task in log
 
 
-@pytest.mark.parametrize("seed", [3, 4])
+@pytest.mark.parametrize("seed", [3, pytest.param(4, marks=pytest.mark.slow)])
 def test_sigkill_anywhere_leaves_the_published_marts_whole(reference, tmp_path, seed):
     """Kill only the `elt` parent at random points of a run that changes the marts: its dbt
     child dies with it, and the published warehouse is always the old one or the new one."""
