@@ -28,6 +28,7 @@ Configuration comes from the environment through `elt.settings` (see
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pendulum
@@ -40,6 +41,7 @@ from elt.settings import get_settings
 from elt.stages import DAG_ID, SOURCES
 
 SETTINGS = get_settings()
+log = logging.getLogger("saas_elt")
 DEFAULT_ARGS = {
     "owner": "data-platform",
     "retries": 2,
@@ -61,8 +63,8 @@ PARAMS = {
         description="Sources to extract this run (the others keep their raw data).",
     ),
     "dbt_select": Param(
-        "",
-        type="string",
+        None,
+        type=["null", "string"],  # a typed param without "null" is a required field in the UI
         maxLength=500,
         pattern=r"^[A-Za-z0-9_.:+*@,/ -]*$",
         description="dbt node selection, e.g. `marts` or `+mart_campaign_performance`; "
@@ -72,7 +74,10 @@ PARAMS = {
 
 
 def _say(result) -> None:
-    print(result.summary(), flush=True)  # flush: the lines land in this task's own log group
+    """Each line through the task's logger: it lands in the task's own log group in order
+    (stdout is read asynchronously and can end up under "Post Execute")."""
+    for line in result.summary().splitlines():
+        log.info("%s", line)
 
 
 @dag(

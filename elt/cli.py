@@ -98,6 +98,14 @@ def run(
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command()
+def report() -> None:
+    """Write the run report of the published warehouse (data/reports/latest.html)."""
+    from elt import report as run_report
+
+    typer.echo(f"run report: {run_report.write(get_settings())}")
+
+
 @app.command("dbt-graph")
 def dbt_graph_cmd() -> None:
     """`dbt parse`, then rewrite dags/dbt_graph.json: the models, seeds and snapshots the DAG

@@ -624,10 +624,17 @@ def run_all(settings: Settings, *, via_airflow: bool, start_mock: bool) -> bool:
         else:
             results += run_in_process(settings, env)
 
+    ok = all(r.ok for r in results)
+    if ok and not via_airflow:  # through Airflow, saas_elt_report writes it
+        from elt import report
+
+        report.write(settings)
     for r in results:
         print(r.summary())
     print(pipeline_summary(settings))
-    return all(r.ok for r in results)
+    latest = settings.data_dir / "reports" / "latest.html"
+    print(f"  run report:       {latest if latest.exists() else '(not written)'}")
+    return ok
 
 
 def run_in_process(settings: Settings, env: dict[str, str]) -> list[StageResult]:

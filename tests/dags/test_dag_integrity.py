@@ -143,7 +143,7 @@ def test_params_default_to_the_whole_pipeline_and_reject_nonsense(dagbag):
     assert defaults == {
         "full_refresh": False,
         "sources": ["mailchimp", "hubspot"],
-        "dbt_select": "",
+        "dbt_select": None,
     }
     for bad in (
         {"sources": ["salesforce"]},
