@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-all test-stack lint format airflow trigger dbt-graph mock-apis extract transform check bench soak compose-check clean
+.PHONY: help install demo test test-all test-stack lint format airflow trigger dbt-graph report mock-apis extract transform check bench soak compose-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ airflow: $(STAMP) ## Airflow UI on http://127.0.0.1:8080 (airflow standalone, SQ
 
 trigger: $(STAMP) ## Trigger a saas_elt run in the Airflow that `make airflow` runs (CONF='{"full_refresh": true}')
 	$(BIN)/elt airflow dags trigger saas_elt $(if $(CONF),--conf '$(CONF)')
+
+report: $(STAMP) ## Write the run report of the published warehouse (data/reports/latest.html)
+	$(BIN)/elt report
 
 dbt-graph: $(STAMP) ## Rewrite dags/dbt_graph.json (the DAG's dbt tasks) after changing dbt models
 	$(BIN)/elt dbt-graph
