@@ -80,6 +80,100 @@ def _say(result) -> None:
         log.info("%s", line)
 
 
+@task
+def extract(source: str) -> dict:
+    from elt import stages
+
+    ctx = get_current_context()
+    if source not in ctx["params"]["sources"]:
+        raise AirflowSkipException(f"{source} not in params.sources")
+    result = stages.extract(SETTINGS, source, full_refresh=ctx["params"]["full_refresh"])
+    _say(result)
+    rows = result.extra["rows"]
+    ctx["outlet_events"][RAW[source]].extra = {
+        "sync_id": result.extra["sync_id"],
+        "rows": sum(rows.values()),
+        "rows_per_stream": rows,
+    }
+    return result.extra
+
+
+@task(trigger_rule="none_failed")  # a source left out by params is skipped, not failed
+def raw_gate() -> dict:
+    from elt import stages
+    from elt.publish import new_run_id
+
+    result = stages.gate(SETTINGS, "raw", run_id=new_run_id())
+    _say(result)
+    if not result.ok:
+        raise RuntimeError("raw gate: critical check(s) failed; dbt does not run")
+    return result.extra
+
+
+@task
+def dbt_build(gated: dict) -> dict:
+    from elt import stages
+
+    params = get_current_context()["params"]
+    result = stages.build_for_tasks(
+        SETTINGS,
+        run_id=gated["run_id"],
+        select=params["dbt_select"] or None,
+        full_refresh=bool(gated["quarantine_changed"] or params["full_refresh"]),
+        per_node=SETTINGS.dbt_tasks == "per_node",
+    )
+    _say(result)
+    if not result.ok:
+        raise RuntimeError(f"dbt build: {result.detail}")
+    return result.extra
+
+
+@task(trigger_rule="none_failed")  # runs when upstream nodes were left out by dbt_select
+def dbt_node(built: dict, node_id: str) -> None:
+    from elt import stages
+
+    result = stages.build_node(
+        SETTINGS,
+        run_id=built["run_id"],
+        node_id=node_id,
+        try_number=get_current_context()["ti"].try_number,
+        full_refresh=built["full_refresh"],
+    )
+    _say(result)
+    if result.extra.get("skipped"):
+        raise AirflowSkipException(result.detail)
+    if not result.ok:
+        raise RuntimeError(f"{result.name} failed; its downstream models do not run")
+
+
+@task(trigger_rule="none_failed")
+def marts_gate(built: dict) -> dict:
+    from pathlib import Path
+
+    from elt import stages
+
+    result = stages.gate(SETTINGS, "marts", run_id=built["run_id"], warehouse=Path(built["build"]))
+    _say(result)
+    if not result.ok:
+        _say(stages.discard(SETTINGS, run_id=built["run_id"], why="marts gate"))
+        raise RuntimeError("marts gate: critical check(s) failed; nothing was published")
+    return built
+
+
+@task(outlets=[MARTS])
+def publish(checked: dict) -> None:
+    from elt import stages
+
+    _say(stages.publish(SETTINGS, run_id=checked["run_id"]))
+    tables = stages.marts_row_counts(SETTINGS)
+    get_current_context()["outlet_events"][MARTS].extra = {
+        "run_id": checked["run_id"],
+        "rows": sum(tables.values()),
+        "rows_per_table": tables,
+    }
+    _say(stages.retention(SETTINGS))
+
+
 @dag(
     dag_id=DAG_ID,
     schedule=SETTINGS.airflow_schedule,
@@ -93,96 +187,6 @@ def _say(result) -> None:
     tags=["elt", "mailchimp", "hubspot", "dbt", "great-expectations"],
 )
 def saas_elt():
-    @task
-    def extract(source: str) -> dict:
-        from elt import stages
-
-        ctx = get_current_context()
-        if source not in ctx["params"]["sources"]:
-            raise AirflowSkipException(f"{source} not in params.sources")
-        result = stages.extract(SETTINGS, source, full_refresh=ctx["params"]["full_refresh"])
-        _say(result)
-        rows = result.extra["rows"]
-        ctx["outlet_events"][RAW[source]].extra = {
-            "sync_id": result.extra["sync_id"],
-            "rows": sum(rows.values()),
-            "rows_per_stream": rows,
-        }
-        return result.extra
-
-    @task(trigger_rule="none_failed")  # a source left out by params is skipped, not failed
-    def raw_gate() -> dict:
-        from elt import stages
-        from elt.publish import new_run_id
-
-        result = stages.gate(SETTINGS, "raw", run_id=new_run_id())
-        _say(result)
-        if not result.ok:
-            raise RuntimeError("raw gate: critical check(s) failed; dbt does not run")
-        return result.extra
-
-    @task
-    def dbt_build(gated: dict) -> dict:
-        from elt import stages
-
-        params = get_current_context()["params"]
-        result = stages.build_for_tasks(
-            SETTINGS,
-            run_id=gated["run_id"],
-            select=params["dbt_select"] or None,
-            full_refresh=bool(gated["quarantine_changed"] or params["full_refresh"]),
-            per_node=SETTINGS.dbt_tasks == "per_node",
-        )
-        _say(result)
-        if not result.ok:
-            raise RuntimeError(f"dbt build: {result.detail}")
-        return result.extra
-
-    @task(trigger_rule="none_failed")  # runs when upstream nodes were left out by dbt_select
-    def dbt_node(built: dict, node_id: str) -> None:
-        from elt import stages
-
-        result = stages.build_node(
-            SETTINGS,
-            run_id=built["run_id"],
-            node_id=node_id,
-            try_number=get_current_context()["ti"].try_number,
-            full_refresh=built["full_refresh"],
-        )
-        _say(result)
-        if result.extra.get("skipped"):
-            raise AirflowSkipException(result.detail)
-        if not result.ok:
-            raise RuntimeError(f"{result.name} failed; its downstream models do not run")
-
-    @task(trigger_rule="none_failed")
-    def marts_gate(built: dict) -> dict:
-        from pathlib import Path
-
-        from elt import stages
-
-        result = stages.gate(
-            SETTINGS, "marts", run_id=built["run_id"], warehouse=Path(built["build"])
-        )
-        _say(result)
-        if not result.ok:
-            _say(stages.discard(SETTINGS, run_id=built["run_id"], why="marts gate"))
-            raise RuntimeError("marts gate: critical check(s) failed; nothing was published")
-        return built
-
-    @task(outlets=[MARTS])
-    def publish(checked: dict) -> None:
-        from elt import stages
-
-        _say(stages.publish(SETTINGS, run_id=checked["run_id"]))
-        tables = stages.marts_row_counts(SETTINGS)
-        get_current_context()["outlet_events"][MARTS].extra = {
-            "run_id": checked["run_id"],
-            "rows": sum(tables.values()),
-            "rows_per_table": tables,
-        }
-        _say(stages.retention(SETTINGS))
-
     extracts = [extract.override(task_id=f"extract_{s}", outlets=[RAW[s]])(s) for s in SOURCES]
     gated = raw_gate()
     extracts >> gated
