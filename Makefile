@@ -26,7 +26,7 @@ demo: $(STAMP) ## Run the whole pipeline on embedded defaults (mock APIs, DuckDB
 	$(BIN)/elt run --airflow
 
 test: $(STAMP) lint ## Lint, then the whole pytest suite (slow soaks excluded)
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q --durations=25
 
 test-all: $(STAMP) ## Every test, including the slow ones (soaks, 10x scale)
 	$(BIN)/python -m pytest -q

@@ -57,8 +57,15 @@ class Stack:
         self.procs = procs
         self.variant = variant
         self.env_file = root / "stack.env"
-        # manual runs only: the test's triggered run is the one it waits for
-        self.secrets = sn.make_env_file(self.env_file, MOCK_SCALE=MOCK_SCALE, ELT_SCHEDULE="none")
+        # manual runs only: the test's triggered run is the one it waits for. The Celery
+        # variant (the deployment) runs a task per dbt model through the workers; the
+        # LocalExecutor variant draws dbt as one task (tests/e2e covers per-node tasks).
+        self.secrets = sn.make_env_file(
+            self.env_file,
+            MOCK_SCALE=MOCK_SCALE,
+            ELT_SCHEDULE="none",
+            ELT_DBT_TASKS="per_node" if variant == "celery" else "single",
+        )
         files, profiles = VARIANTS[variant]
         config = sn.compose_config(self.env_file, files=files, profiles=profiles)
         self.services = config["services"]
