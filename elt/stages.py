@@ -320,6 +320,19 @@ def _merge_results(path: Path, newer: dict) -> None:
     os.replace(tmp, path)
 
 
+def _stable_build_path(settings: Settings, target: Path) -> Path:
+    """The same path for every run's build: `data/dbt/building` is a symlink to this run's
+    build folder (we hold the warehouse lock). dbt hashes the profile, so a path that
+    changed every run would throw away its partial parse and re-parse the whole project."""
+    link = settings.dbt_target_dir.parent / "building"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    tmp = link.with_name("building.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target.parent.resolve(), target_is_directory=True)
+    os.replace(tmp, link)
+    return link / target.name
+
+
 def _dbt_build(
     settings: Settings,
     target: Path,
@@ -332,7 +345,7 @@ def _dbt_build(
         # dbt needs no source credential: keep them out of its process, logs and artifacts
         **{k: v for k, v in os.environ.items() if not k.startswith(_source_prefixes())},
         **settings.dbt_env(),
-        "ELT_WAREHOUSE_PATH": str(target),
+        "ELT_WAREHOUSE_PATH": str(_stable_build_path(settings, target)),
         "DBT_TARGET_PATH": str(settings.dbt_target_dir),
         "DBT_LOG_PATH": str(settings.dbt_target_dir.parent / "logs"),
     }

@@ -17,6 +17,8 @@ import duckdb
 import pytest
 from reliability import elt, elt_env, output, world
 
+from elt import dbt_graph
+
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = "dim_campaigns"  # a mart with a downstream (mart_campaign_performance)
 SEED = 11
@@ -82,6 +84,11 @@ def test_an_outage_and_a_broken_model_are_retried_and_the_run_succeeds(tmp_path)
     # dbt skipped it in the run's build (its parent failed); it then built for real
     assert tasks["dbt.mart_campaign_performance"] == ("success", 1)
     assert tasks["publish"] == ("success", 1)
+    # the grid: one task per dbt model, seed and snapshot, every one green
+    graph = dbt_graph.load()["nodes"].values()
+    nodes = {t: state for t, (state, _) in tasks.items() if t.startswith("dbt.")}
+    assert set(nodes) == {f"dbt.{dbt_graph.task_id(n)}" for n in graph}
+    assert set(nodes.values()) == {"success"}
     log = (data / "airflow" / "dags_test.log").read_text()
     assert f"model {BROKEN}: error" in log  # try 1 reported dbt's own error
     assert f"model {BROKEN}: success" in log and "retry: rebuilt" in log
