@@ -69,11 +69,13 @@ report: $(STAMP) ## Write the run report of the published warehouse (data/report
 dbt-graph: $(STAMP) ## Rewrite dags/dbt_graph.json (the DAG's dbt tasks) after changing dbt models
 	$(BIN)/elt dbt-graph
 
-bench: $(STAMP) ## Benchmarks that print numbers (mock API pages/s, extract records/s, dbt build time)
+bench: $(STAMP) ## Benchmarks that print numbers, then bench/results/latest.md, .json and PNG plots
 	$(BIN)/python bench/bench_mock_apis.py
 	$(BIN)/python bench/bench_extract.py
 	$(BIN)/python bench/bench_dbt.py
+	$(BIN)/python bench/bench_gates.py
 	$(BIN)/python bench/bench_airflow.py
+	$(BIN)/python bench/results.py
 
 compose-check: $(STAMP) ## Check docker-compose.yml offline (Compose v2 binary per profile, mounts, variables, ports, pins)
 	$(BIN)/python -m pytest tests/stack/test_compose.py -q

@@ -99,6 +99,21 @@ def main() -> None:
         f"part {med['per_node']['dbt']:.1f}s vs {med['single']['dbt']:.1f}s"
     )
     cold, warm = dagbag_fill()
+    from results import record
+
+    record(
+        "bench_airflow",
+        {
+            "scale": args.scale,
+            "pairs": args.pairs,
+            "runs_wall_s": {m: [round(r["wall"], 1) for r in rs] for m, rs in runs.items()},
+            "median_wall_s": {m: round(v["wall"], 1) for m, v in med.items()},
+            "median_dbt_part_s": {m: round(v["dbt"], 1) for m, v in med.items()},
+            "ratio_per_node_to_single": round(ratio, 3),
+            "dagbag_fill_warm_s": round(warm, 4),
+        },
+        {"target_ratio": 1.3, "dagbag_fill_target_s": 1.0},
+    )
     print(
         f"DagBag fill (every DAG file): {cold:.2f}s first fill in this process, "
         f"{warm:.3f}s warm median (target < 1s)"

@@ -87,6 +87,7 @@ def main() -> None:
     args = ap.parse_args()
     print(f"dbt build wall time (threads={args.threads}, {os.cpu_count()} cores)")
     print(f"{'scale':>6} {'raw rows':>10} {'extract s':>10} {'build s':>9} {'rebuild s':>10}")
+    per_scale = {}
     for scale in (float(x) for x in args.scales.split(",")):
         with tempfile.TemporaryDirectory(prefix="bench-dbt-") as d:
             tmp = Path(d)
@@ -95,6 +96,15 @@ def main() -> None:
             t_again = dbt_build(tmp, args.threads)
             line = f"{scale:>6g} {rows:>10,} {t_load:>10.1f} {t_full:>9.1f} {t_again:>10.1f}"
             print(line, flush=True)
+            per_scale[f"{scale:g}"] = {
+                "raw_rows": rows,
+                "extract_s": round(t_load, 2),
+                "build_s": round(t_full, 2),
+                "rebuild_s": round(t_again, 2),
+            }
+    from results import record
+
+    record("bench_dbt", {"threads": args.threads, "per_scale": per_scale})
 
 
 if __name__ == "__main__":

@@ -468,6 +468,27 @@ def main() -> None:
         verdict = "" if ok is None else ("PASS" if ok else "MISS")
         print(f"{name:<32} {value:>12} {target:>9}  {verdict}")
     print(f"\nend: {_load()}")
+    from results import record
+
+    record(
+        "bench_extract",
+        {
+            "scale": args.scale,
+            "records": n_o,
+            "records_per_s": {"ours, full sync": round(best_o)},
+            "incremental_over_full": {f"scale {s:g}": round(r, 4) for s, r in incr_at.items()},
+            "peak_rss_mb": {f"scale {s:g}": round(r) for s, r in rss.items()},
+        },
+        {
+            "records_per_s": {
+                "DuckDB load limit": round(n_plan / t_limit),
+                "fetch limit": round(best_f),
+                **({"dlt": round(dlt_rate)} if dlt_rate else {}),
+            },
+            "targets": {"ours / fetch limit": ">= 40%", "ours / dlt": ">= 4x",
+                        "peak RSS 10 / 1": "<= 1.5x", "incremental / full at 10": "<= 10%"},
+        },
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

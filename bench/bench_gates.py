@@ -325,6 +325,18 @@ def main() -> None:
         rows += bench_scale(args.cache, scale, gx_import)
     report(rows)
     print(f"load average: {os.getloadavg()[0]:.2f}")
+    from results import record
+
+    figures, anchors = {}, {}
+    for scale, label, checked, gate, sql_checks, as_sql, _fixed, imp in rows:
+        key = f"scale {scale:g} / {label}"
+        figures[key] = {"rows_gx_saw": checked, "gate_s": round(gate, 2)}
+        anchors[key] = {
+            "sql_checks_s": round(sql_checks, 2),
+            "gx_as_sql_s": round(as_sql, 2),
+            "target_s": round(3 * (sql_checks + as_sql) + imp, 2),
+        }
+    record("bench_gates", figures, anchors)
 
 
 if __name__ == "__main__":
