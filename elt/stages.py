@@ -322,8 +322,9 @@ def _merge_results(path: Path, newer: dict) -> None:
 
 def _stable_build_path(settings: Settings, target: Path) -> Path:
     """The same path for every run's build: `data/dbt/building` is a symlink to this run's
-    build folder (we hold the warehouse lock). dbt hashes the profile, so a path that
-    changed every run would throw away its partial parse and re-parse the whole project."""
+    build folder while dbt runs (we hold the warehouse lock; `_dbt_build` removes it). dbt
+    hashes the profile, so a path that changed every run would throw away its partial
+    parse and re-parse the whole project."""
     link = settings.dbt_target_dir.parent / "building"
     link.parent.mkdir(parents=True, exist_ok=True)
     tmp = link.with_name("building.tmp")
@@ -354,19 +355,22 @@ def _dbt_build(
         args.append("--full-refresh")
     (settings.dbt_target_dir / "run_results.json").unlink(missing_ok=True)
     started = time.monotonic()
-    proc = run_child(dbt_command(settings, *args), env)
-    # `dbt docs generate` overwrites run_results.json; keep the build's own record.
-    results = settings.dbt_target_dir / "run_results.json"
-    kept = results_to or target.with_name(DBT_RESULTS)
-    if results.exists():
-        shutil.copyfile(results, kept)
-    counts = _dbt_run_results(kept)
-    ok = proc.returncode == 0
-    if ok and docs:
-        doc = run_child(dbt_command(settings, "docs", "generate"), env, capture_output=True)
-        if doc.returncode != 0:
-            sys.stderr.write(doc.stdout.decode(errors="replace")[-4000:])
-            ok = False
+    try:
+        proc = run_child(dbt_command(settings, *args), env)
+        # `dbt docs generate` overwrites run_results.json; keep the build's own record.
+        results = settings.dbt_target_dir / "run_results.json"
+        kept = results_to or target.with_name(DBT_RESULTS)
+        if results.exists():
+            shutil.copyfile(results, kept)
+        counts = _dbt_run_results(kept)
+        ok = proc.returncode == 0
+        if ok and docs:
+            doc = run_child(dbt_command(settings, "docs", "generate"), env, capture_output=True)
+            if doc.returncode != 0:
+                sys.stderr.write(doc.stdout.decode(errors="replace")[-4000:])
+                ok = False
+    finally:  # never leave a link that dangles once the build is published or discarded
+        Path(env["ELT_WAREHOUSE_PATH"]).parent.unlink(missing_ok=True)
     refresh = " --full-refresh" if full_refresh else ""
     detail = f"dbt build{refresh} exit {proc.returncode} in {time.monotonic() - started:.1f}s"
     return StageResult("transform (dbt build)", ok, detail, counts, extra={"exit": proc.returncode})
