@@ -468,12 +468,17 @@ def main() -> None:
         verdict = "" if ok is None else ("PASS" if ok else "MISS")
         print(f"{name:<32} {value:>12} {target:>9}  {verdict}")
     print(f"\nend: {_load()}")
+    _record(args.scale, n_o, best_o, incr_at, rss, n_plan / t_limit, best_f, dlt_rate)
+
+
+def _record(scale, n_o, best_o, incr_at, rss, load_limit, best_f, dlt_rate) -> None:
+    """bench/results/bench_extract.json (see bench/results.py)."""
     from results import record
 
     record(
         "bench_extract",
         {
-            "scale": args.scale,
+            "scale": scale,
             "records": n_o,
             "records_per_s": {"ours, full sync": round(best_o)},
             "incremental_over_full": {f"scale {s:g}": round(r, 4) for s, r in incr_at.items()},
@@ -481,7 +486,7 @@ def main() -> None:
         },
         {
             "records_per_s": {
-                "DuckDB load limit": round(n_plan / t_limit),
+                "DuckDB load limit": round(load_limit),
                 "fetch limit": round(best_f),
                 **({"dlt": round(dlt_rate)} if dlt_rate else {}),
             },
