@@ -10,11 +10,9 @@ import shutil
 import sqlite3
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
-import pytest
 from reliability import elt, elt_env, output, world
 
 from elt import dbt_graph
@@ -99,25 +97,6 @@ def test_an_outage_and_a_broken_model_are_retried_and_the_run_succeeds(tmp_path)
     events = _asset_events(data)
     assert events["raw_mailchimp"]["rows"] > 0 and events["raw_hubspot"]["rows"] > 0
     assert events["marts"]["rows_per_table"]["dim_campaigns"] > 0
-
-
-@pytest.fixture
-def receiver():
-    got: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/alerts", got
-    server.shutdown()
 
 
 def test_a_model_that_stays_broken_fails_alone_publishes_nothing_and_alerts(tmp_path, receiver):
