@@ -321,11 +321,10 @@ def _spread(values: list[float], fmt: str = "{:,.0f}") -> str:
     return f"best {fmt.format(values[0])} (runs: {', '.join(fmt.format(v) for v in values)})"
 
 
-# main is long on purpose: one linear script of measuring steps, read top to bottom; the
-# steps themselves are the functions above (splitting it would only pass its locals around).
 def main() -> None:
     # One linear script, read top to bottom: set up, measure every contender in the same
-    # runs, then print the table; the measuring steps are the functions above.
+    # runs, then print the table; the measuring steps are the functions above. It stays
+    # long on purpose: split, its parts would only pass the same locals around.
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rss-scales", default="1,10")
