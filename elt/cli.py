@@ -25,6 +25,46 @@ app = typer.Typer(
 app.add_typer(mock_apis_app, name="mock-apis")
 app.command("extract")(extract)
 
+airbyte_app = typer.Typer(
+    help="Run the connectors in an Airbyte you run (AIRBYTE_* settings, docs/airbyte.md).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(airbyte_app, name="airbyte")
+
+
+@airbyte_app.command("deploy")
+def airbyte_deploy(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the plan (create/update/unchanged); change nothing."
+    ),
+    resend_secrets: bool = typer.Option(
+        False,
+        "--resend-secrets",
+        help="Send the sources' secrets again: Airbyte returns stored ones masked, so a "
+        "rotated key is not seen as a change otherwise.",
+    ),
+) -> None:
+    """Register the connectors in Airbyte: definitions, sources, destination, connections.
+
+    One custom source definition, source and connection per connector, into one DuckDB
+    destination; a second run changes nothing. Prints the connection ids the DAG needs
+    and writes them to <data>/airbyte/connections.json.
+    """
+    from connectors.redact import install
+    from elt import airbyte
+
+    install()  # whatever a library logs passes through the redactor too
+    result = airbyte.deploy(
+        get_settings(),
+        airbyte.load_settings(),
+        dry_run=dry_run,
+        resend_secrets=resend_secrets,
+        echo=typer.echo,
+    )
+    for line in result.report_lines():
+        typer.echo(line)
+
 
 @app.command()
 def transform(
