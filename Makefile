@@ -75,6 +75,7 @@ bench: $(STAMP) ## Benchmarks that print numbers, then bench/results/latest.md, 
 	$(BIN)/python bench/bench_dbt.py
 	$(BIN)/python bench/bench_gates.py
 	$(BIN)/python bench/bench_airflow.py
+	$(BIN)/python bench/bench_hourly.py
 	$(BIN)/python bench/results.py
 
 compose-check: $(STAMP) ## Check docker-compose.yml offline (Compose v2 binary per profile, mounts, variables, ports, pins)

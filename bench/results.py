@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHES = ("bench_mock_apis", "bench_extract", "bench_dbt", "bench_gates", "bench_airflow")
+BENCHES = (
+    "bench_mock_apis",
+    "bench_extract",
+    "bench_dbt",
+    "bench_gates",
+    "bench_airflow",
+    "bench_hourly",
+)
 
 
 def record(name: str, figures: dict, anchors: dict | None = None) -> Path:
@@ -106,6 +113,7 @@ def plots(found: dict) -> list[Path]:
         ("bench_dbt", _stage_times),
         ("bench_airflow", _airflow),
         ("bench_extract", _throughput),
+        ("bench_hourly", _hourly),
     ):
         if name in found:
             fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
@@ -154,6 +162,23 @@ def _throughput(ax, doc: dict) -> bool:
         return False
     ax.barh(list(bars), list(bars.values()), color="#4c72b0")
     ax.set(xlabel="records/s", title="Extract throughput vs anchors")
+    return True
+
+
+def _hourly(ax, doc: dict) -> bool:
+    f = doc["figures"]
+    tasks = [k for k in f["full_s"] if k not in ("wall", "dag span")]
+    y = range(len(tasks))
+    ax.barh([i + 0.2 for i in y], [f["full_s"][t] for t in tasks], 0.4, label="first (full)")
+    ax.barh(
+        [i - 0.2 for i in y], [f["hourly_median_s"].get(t, 0) for t in tasks], 0.4, label="hourly"
+    )
+    ax.set_yticks(list(y), tasks)
+    ax.set(
+        xlabel="seconds",
+        title=f"Full vs hourly run, scale {f['scale']:g}: {f['ratio_wall']:.0%} of the wall time",
+    )
+    ax.legend()
     return True
 
 

@@ -29,6 +29,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -116,6 +117,13 @@ class AirbyteSettings(BaseSettings):
     timeout_s: float = Field(30.0, gt=0, description="Per request.")
     retry_max_s: float = Field(
         60.0, ge=0, description="How long a request is retried (backoff) before failing."
+    )
+    poll_s: float = Field(3.0, gt=0, description="The airbyte_elt DAG: seconds between job polls.")
+    job_timeout_s: float = Field(
+        3600.0,
+        gt=0,
+        description="The airbyte_elt DAG: how long a sync may run before it is "
+        "cancelled and its task fails.",
     )
 
     @field_validator(
@@ -887,3 +895,99 @@ def _write_connections(path: Path, ids: dict[str, str | None]) -> Path:
     tmp.write_text(text)
     tmp.replace(path)
     return path
+
+
+# --------------------------------------------------------------------------- orchestration
+# What the airbyte_elt DAG needs beyond the provider: the ids `deploy` wrote, a wait
+# that ends on every terminal state, and the reason a job failed.
+RUNNING = ("pending", "running", "incomplete")
+
+
+def read_connections(path: Path) -> dict[str, str]:
+    """{source: connection_id} as `deploy` wrote it; {} when there is no such file."""
+    if not path.is_file():
+        return {}
+    try:
+        found = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise AirbyteError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    return {k: v for k, v in found.items() if isinstance(v, str) and v}
+
+
+def status_name(status: Any) -> str:
+    return str(_value(status)).lower()
+
+
+def wait_for_job(hook: Any, job_id: int, *, poll_s: float, timeout_s: float, log: Any) -> Any:
+    """Poll `hook.get_job_details` (the provider's AirbyteHook) until the job leaves
+    pending/running; a job still running after `timeout_s` is cancelled. Returns Airbyte's
+    JobResponse. A poll that fails (5xx, network) is logged and tried again."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while True:
+        try:
+            job = hook.get_job_details(job_id=job_id)
+        except Exception as exc:  # the hook wraps every SDK error in AirflowException
+            log.warning("Airbyte job %s: polling failed (%s); trying again", job_id, exc)
+        else:
+            status = status_name(job.status)
+            if status not in RUNNING:
+                return job
+            if status != last:
+                log.info("Airbyte job %s: %s", job_id, status)
+                last = status
+        if time.monotonic() > deadline:
+            hook.cancel_job(job_id=job_id)
+            raise AirbyteError(
+                f"Airbyte job {job_id} still running after {timeout_s:.0f}s: cancelled"
+            )
+        time.sleep(poll_s)
+
+
+def job_failure_reason(conn: Any, job_id: int) -> str:
+    """Why a job failed, from Airbyte's Config API (`POST /api/v1/jobs/get`: the last
+    attempt's failure summary) on the same server as the public API of the Airflow
+    connection `conn`; the public API's JobResponse carries no reason. Never raises."""
+    from urllib.parse import urlsplit
+
+    import requests
+
+    server = (conn.host or "").rstrip("/")
+    parts = urlsplit(server)
+    fallback = (
+        f"Airbyte's public API gives no reason; see the job's log in the Airbyte UI (job {job_id})"
+    )
+    try:
+        token_url = (
+            conn.schema
+            if (conn.schema or "").startswith("http")
+            else (f"{server}/applications/token")
+        )
+        token = requests.post(
+            token_url,
+            json={
+                "client_id": conn.login,
+                "client_secret": conn.password,
+                "grant-type": "client_credentials",
+            },
+            timeout=30,
+        )
+        token.raise_for_status()
+        got = requests.post(
+            f"{parts.scheme}://{parts.netloc}/api/v1/jobs/get",
+            json={"id": job_id},
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            timeout=30,
+        )
+        got.raise_for_status()
+        attempts = got.json().get("attempts") or []
+    except (requests.RequestException, KeyError, ValueError) as exc:
+        return f"{fallback} (Config API: {type(exc).__name__})"
+    for attempt in reversed(attempts):
+        summary = (attempt.get("attempt") or {}).get("failureSummary") or {}
+        for failure in summary.get("failures") or []:
+            message = failure.get("externalMessage") or failure.get("internalMessage")
+            if message:
+                origin = failure.get("failureOrigin")
+                return redact(f"{message} (origin: {origin})" if origin else message)
+    return fallback

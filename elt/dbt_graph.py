@@ -33,7 +33,9 @@ def export(manifest: dict) -> dict:
         for uid, n in manifest["nodes"].items()
         if n["resource_type"] in BUILDS and n["package_name"] == project
     }
-    deps = {uid: sorted(d for d in _parents(n) if d in nodes) for uid, n in nodes.items()}
+    # sorted: the manifest's node order varies between parses, and a test with two
+    # independent parents goes to the one ranked last, so the order must not
+    deps = {uid: sorted(d for d in _parents(nodes[uid]) if d in nodes) for uid in sorted(nodes)}
     order = list(TopologicalSorter(deps).static_order())
     rank = {uid: i for i, uid in enumerate(order)}
     tests: dict[str, list[str]] = {uid: [] for uid in nodes}

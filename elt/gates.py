@@ -55,15 +55,17 @@ def stream_specs() -> tuple[StreamSpec, ...]:
 def quality_config(
     settings: Settings, *, warehouse: Path | None = None, **overrides: Any
 ) -> QualityConfig:
-    """The gates' config: raw files, the store, the docs dir and the warehouse (`warehouse`,
-    e.g. a new build, else the published one). `overrides` set other `QualityConfig`
-    fields (may_be_empty, quarantine_threshold, all_rows, ...)."""
+    """The gates' config: raw files (our connectors' or Airbyte's: ELT_RAW_FORMAT), the
+    store, the docs dir and the warehouse (`warehouse`, e.g. a new build, else the
+    published one). `overrides` set other `QualityConfig` fields (may_be_empty,
+    quarantine_threshold, all_rows, ...)."""
     config = QualityConfig(
-        raw={s: settings.raw_path(s) for s in SOURCES},
+        raw=settings.raw_files(),
         store=settings.quality_db,
         docs_dir=settings.quality_docs_dir,
         warehouse=warehouse or settings.warehouse,
         streams=stream_specs(),
+        raw_format=settings.raw_format,
     )
     tuned = {
         field: getattr(settings, name)

@@ -246,6 +246,20 @@ class Settings(BaseSettings):
         description="ELT_WAREHOUSE_PATH: the dbt-built DuckDB file "
         "(default <data>/warehouse.duckdb).",
     )
+    raw_format: Literal["native", "airbyte"] = Field(
+        "native",
+        validation_alias=_env("ELT_RAW_FORMAT"),
+        description="ELT_RAW_FORMAT: who writes the raw layer the raw gate and dbt read: "
+        "`native` (our connectors, <data>/raw/<source>.duckdb) or `airbyte` (Airbyte's DuckDB "
+        "destination, ELT_AIRBYTE_RAW_PATH).",
+    )
+    airbyte_raw_path: Path | None = Field(
+        None,
+        validation_alias=_env("ELT_AIRBYTE_RAW_PATH"),
+        description="ELT_AIRBYTE_RAW_PATH: the file Airbyte's DuckDB destination writes, "
+        "schemas airbyte_<source> (default <data>/airbyte/raw.duckdb; read when "
+        "ELT_RAW_FORMAT=airbyte).",
+    )
 
     # --- sources: shared by every connector ------------------------------------
     # Each source's own fields (credentials, page sizes, budgets) are read by
@@ -335,6 +349,12 @@ class Settings(BaseSettings):
         description="ELT_SCHEDULE: the pipeline DAG's schedule (cron or preset); `none` = "
         "manual runs only.",
     )
+    airbyte_dag_schedule: str | None = Field(
+        None,
+        validation_alias=_env("AIRBYTE_DAG_SCHEDULE"),
+        description="AIRBYTE_DAG_SCHEDULE: the airbyte_elt DAG's schedule (cron or preset); "
+        "default none: manual runs (run one of the two pipelines on a schedule, not both).",
+    )
     retry_delay_s: float = Field(
         30.0,
         ge=0,
@@ -375,7 +395,9 @@ class Settings(BaseSettings):
         self._env_file = env_file
         self._check_sources()
 
-    @field_validator("data_dir", "warehouse_path", "dbt_project_dir", mode="before")
+    @field_validator(
+        "data_dir", "warehouse_path", "airbyte_raw_path", "dbt_project_dir", mode="before"
+    )
     @classmethod
     def _not_empty(cls, v: Any) -> Any:
         if isinstance(v, str) and not v.strip():
@@ -385,7 +407,12 @@ class Settings(BaseSettings):
             )
         return v
 
-    @field_validator("airflow_schedule", mode="before")
+    @field_validator("raw_format", mode="before")
+    @classmethod
+    def _raw_format(cls, v: Any) -> Any:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("airflow_schedule", "airbyte_dag_schedule", mode="before")
     @classmethod
     def _schedule(cls, v: Any) -> Any:
         if isinstance(v, str) and v.strip().lower() in ("", "none", "null", "manual"):
@@ -478,6 +505,18 @@ class Settings(BaseSettings):
         return self.raw_dir / f"{source}.duckdb"
 
     @property
+    def airbyte_raw(self) -> Path:
+        """The file Airbyte's DuckDB destination writes (every source's final tables)."""
+        return self.airbyte_raw_path or self.data_dir / "airbyte" / "raw.duckdb"
+
+    def raw_files(self) -> dict[str, Path]:
+        """The file the raw gate and dbt read each source's raw tables from
+        (ELT_RAW_FORMAT): its connector's own, or the one Airbyte file for all."""
+        if self.raw_format == "airbyte":
+            return dict.fromkeys(SOURCES, self.airbyte_raw)
+        return {s: self.raw_path(s) for s in SOURCES}
+
+    @property
     def warehouse(self) -> Path:
         return self.warehouse_path or self.data_dir / "warehouse.duckdb"
 
@@ -501,7 +540,14 @@ class Settings(BaseSettings):
             "ELT_WAREHOUSE_PATH": str(self.warehouse),
             "ELT_QUALITY_PATH": str(self.quality_db),
             **{f"ELT_RAW_{s.upper()}_PATH": str(self.raw_path(s)) for s in SOURCES},
+            "ELT_AIRBYTE_RAW_PATH": str(self.airbyte_raw),
         }
+
+    def dbt_vars(self) -> dict[str, str]:
+        """dbt's `--vars`: `raw_format` points the sources (and the profile's ATTACH) at
+        our connectors' raw files or at Airbyte's (dbt_project/macros/raw_source.sql). A
+        var, not an env var: dbt renders the sources yml with vars, not the environment."""
+        return {"raw_format": self.raw_format}
 
 
 @lru_cache

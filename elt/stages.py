@@ -156,6 +156,8 @@ def dbt_command(settings: Settings, *args: str) -> list[str]:
         str(settings.dbt_project_dir),
         "--target",
         settings.dbt_target,
+        "--vars",
+        json.dumps(settings.dbt_vars()),
     ]
 
 
@@ -177,13 +179,14 @@ def run_child(cmd: list[str], env: dict[str, str], **kwargs) -> subprocess.Compl
 
 
 def _missing_raw(settings: Settings) -> StageResult | None:
-    missing = [str(settings.raw_path(s)) for s in SOURCES if not settings.raw_path(s).exists()]
+    missing = sorted({str(p) for p in settings.raw_files().values() if not p.exists()})
     if not missing:
         return None
+    first = "`elt extract`" if settings.raw_format == "native" else "the Airbyte syncs"
     return StageResult(
         "transform (dbt build)",
         False,
-        f"raw file(s) missing: {', '.join(missing)}; run `elt extract` first "
+        f"raw file(s) missing: {', '.join(missing)}; run {first} first "
         "(dbt ATTACHes them read-only)",
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from quality.spec import TableSuite
 
@@ -72,6 +73,10 @@ class QualityConfig:
     `raw` maps each source to its raw DuckDB file; `warehouse` is the file the
     marts gate reads (a new build before it is published); `store` is the
     quality store (`quality.store`); `docs_dir` receives the static data docs.
+    `raw_format` says who wrote the raw files: `native` (our loader: schema
+    `raw_<source>`, one file per source) or `airbyte` (Airbyte's DuckDB
+    destination: schema `airbyte_<source>`; every source maps to that one file,
+    read through `quality.airbyte`).
     """
 
     raw: Mapping[str, Path]
@@ -79,6 +84,7 @@ class QualityConfig:
     docs_dir: Path
     warehouse: Path | None = None
     streams: Sequence[StreamSpec] = ()
+    raw_format: Literal["native", "airbyte"] = "native"
     #: "source.stream" names that may be empty (see DEFAULT_MAY_BE_EMPTY).
     may_be_empty: frozenset[str] = DEFAULT_MAY_BE_EMPTY
     #: Share of a stream's rows in quarantine above which the raw gate fails.

@@ -24,7 +24,7 @@ from datetime import datetime
 import duckdb
 
 from quality.config import StreamSpec
-from quality.raw import RawTable
+from quality.raw import RawTable, sync_order
 from quality.reader import quote
 from quality.records import record_key
 from quality.result import Finding
@@ -78,7 +78,10 @@ def field_drift(
     suite, table = f"raw.{spec.source}.{spec.stream}", facts.table
     checked = sum(n for n, _ in counts.values())
     seen: Counter = sum((c for _, c in counts.values()), Counter())
-    first = {f: min((s for s, (_, c) in counts.items() if c[f] and s), default=None) for f in seen}
+    first = {
+        f: min((s for s, (_, c) in counts.items() if c[f] and s), key=sync_order, default=None)
+        for f in seen
+    }
     fields = {f: replace(k, records_checked=k.records_checked + checked) for f, k in known.items()}
     findings: list[Finding] = []
     for name, n in seen.items():

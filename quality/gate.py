@@ -1,6 +1,7 @@
 """The two gates: `raw` after the extracts (before dbt), `marts` on a new build (before publishing).
 
-Raw gate, per source file (opened read-only, closed before GX runs):
+Raw gate, per source file (opened read-only, closed before GX runs; a file
+Airbyte wrote is read through `quality.airbyte`'s views in our loader's shape):
 1. facts per stream: rows, distinct keys, rows per sync, the new rows;
 2. the suite's frames: the new rows for row-level expectations, every row for
    table-level ones (row counts, distinct-value sets);
@@ -25,7 +26,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from quality import drift, quarantine
+from quality import airbyte, drift, quarantine
 from quality.config import QualityConfig, StreamSpec
 from quality.docs import render
 from quality.raw import RawTable, read_sync_log, read_table_facts
@@ -144,8 +145,12 @@ class RawGate:
         names += [
             s.stream for s in self.config.streams if s.source == source and s.stream not in names
         ]
+        unmapped: dict[str, str] = {}
         try:
-            con = connect_read_only(path)
+            if self.config.raw_format == "airbyte":
+                con, unmapped = airbyte.connect(path, source, names, self.config.streams)
+            else:
+                con = connect_read_only(path)
         except (TableMissing, DatabaseLocked) as exc:
             for stream in names:
                 self.not_checked(f"raw.{source}.{stream}", str(exc))
@@ -153,6 +158,10 @@ class RawGate:
         try:
             sync_log = read_sync_log(con, source)
             for stream in names:
+                if stream in unmapped:
+                    hint = "run the Airbyte connection's sync of this stream first"
+                    self.not_checked(f"raw.{source}.{stream}", unmapped[stream], hint)
+                    continue
                 self.stream(con, source, stream, sync_log.get(stream, []))
         finally:
             con.close()

@@ -56,9 +56,9 @@ class RawTable:
 
     @property
     def latest_sync(self) -> str | None:
-        """The newest pending sync that left rows (sync ids start with their UTC time)."""
+        """The newest pending sync that left rows (see `sync_order`)."""
         ids = [s for s in self.pending if s is not None and self.syncs.get(s)]
-        return max(ids) if ids else None
+        return max(ids, key=sync_order) if ids else None
 
     def pending_filter(self, all_rows: bool) -> tuple[str, dict[str, Any]]:
         """SQL over the table (alias-free) selecting the new rows, and its parameters."""
@@ -67,6 +67,13 @@ class RawTable:
         ids = [s for s in self.pending if s is not None]
         null = "_sync_id IS NULL OR " if None in self.pending else ""
         return f"({null}_sync_id IN (SELECT unnest($pending::VARCHAR[])))", {"pending": ids}
+
+
+def sync_order(sync_id: str) -> tuple[int, str]:
+    """Sort key putting syncs in the order they ran: our sync ids start with their UTC
+    time (text order is time order); Airbyte's are job ids, numbers that count up
+    ("10" after "9")."""
+    return (len(sync_id), sync_id) if sync_id.isdigit() else (0, sync_id)
 
 
 def read_table_facts(

@@ -54,7 +54,7 @@ def test_filling_the_dagbag_again_is_fast_enough_to_measure_in_the_bench(dagbag)
     from airflow.dag_processing.dagbag import DagBag
 
     again = DagBag(dag_folder=str(DAGS_DIR))
-    assert set(again.dags) == set(dagbag.dags) == {"saas_elt", "saas_elt_report"}
+    assert set(again.dags) == set(dagbag.dags) == {"saas_elt", "saas_elt_report", "airbyte_elt"}
 
 
 def test_pipeline_dag_gates_raw_then_builds_then_gates_marts_then_publishes(dagbag):

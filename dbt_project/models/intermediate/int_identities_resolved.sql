@@ -10,21 +10,11 @@ members as (
 
 ),
 
-sent_to as (
+email_events as (
 
-    select * from {{ ref('stg_mailchimp__sent_to') }}
-
-),
-
-activity as (
-
-    select * from {{ ref('stg_mailchimp__email_activity') }}
-
-),
-
-unsubscribes as (
-
-    select * from {{ ref('stg_mailchimp__unsubscribes') }}
+    -- every recipient of a send, open, click, bounce or unsubscribe, already
+    -- unioned (and read incrementally) once
+    select * from {{ ref('int_email_events_unioned') }}
 
 ),
 
@@ -54,17 +44,7 @@ recipients as (
     select
         member_id,
         email
-    from sent_to
-    union all
-    select
-        member_id,
-        email
-    from activity
-    union all
-    select
-        member_id,
-        email
-    from unsubscribes
+    from email_events
 
 ),
 

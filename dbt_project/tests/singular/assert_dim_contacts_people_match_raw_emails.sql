@@ -7,35 +7,35 @@ with
 
 members as (
 
-    select * from {{ source('mailchimp', 'members') }}
+    select * from {{ raw_source('mailchimp', 'members') }}
     {{ exclude_quarantined('mailchimp', 'members', ['list_id', 'id']) }}
 
 ),
 
 sent_to as (
 
-    select * from {{ source('mailchimp', 'sent_to') }}
+    select * from {{ raw_source('mailchimp', 'sent_to') }}
     {{ exclude_quarantined('mailchimp', 'sent_to', ['campaign_id', 'email_id']) }}
 
 ),
 
 email_activity as (
 
-    select * from {{ source('mailchimp', 'email_activity') }}
+    select * from {{ raw_source('mailchimp', 'email_activity') }}
     {{ exclude_quarantined('mailchimp', 'email_activity', ['activity_id']) }}
 
 ),
 
 unsubscribes as (
 
-    select * from {{ source('mailchimp', 'unsubscribes') }}
+    select * from {{ raw_source('mailchimp', 'unsubscribes') }}
     {{ exclude_quarantined('mailchimp', 'unsubscribes', ['campaign_id', 'email_id']) }}
 
 ),
 
 contacts as (
 
-    select * from {{ source('hubspot', 'contacts') }}
+    select * from {{ raw_source('hubspot', 'contacts') }}
     {{ exclude_quarantined('hubspot', 'contacts', ['id']) }}
 
 ),

@@ -7,14 +7,14 @@ with
 
 deal_pipeline_stages as (
 
-    select * from {{ source('hubspot', 'deal_pipeline_stages') }}
+    select * from {{ raw_source('hubspot', 'deal_pipeline_stages') }}
     {{ exclude_quarantined('hubspot', 'deal_pipeline_stages', ['pipeline_id', 'id']) }}
 
 ),
 
 deals as (
 
-    select * from {{ source('hubspot', 'deals') }}
+    select * from {{ raw_source('hubspot', 'deals') }}
     {{ exclude_quarantined('hubspot', 'deals', ['id']) }}
 
 ),

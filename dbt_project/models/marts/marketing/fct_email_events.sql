@@ -1,13 +1,20 @@
-{#- Incremental (merge on event_id, see dbt_project.yml): each run reads only
-    raw rows extracted since the newest row already here; rows seen again are
-    merged, never duplicated. -#}
+{#- Incremental (merge on event_id, see dbt_project.yml), as
+    int_email_events_unioned: each run reads only the events each stream
+    extracted after the newest already here, plus the sends of a campaign whose
+    send time changed; rows seen again are merged, never duplicated. -#}
+-- depends_on: {{ ref('stg_mailchimp__campaigns') }}
 with
 
 {% if is_incremental() %}
-    watermark as (
+    watermarks as (
 
-        select coalesce(max(extracted_at), '1900-01-01'::timestamptz) as max_extracted_at
-        from {{ this }}
+        {{ email_event_watermarks(this) }}
+
+    ),
+
+    resent_campaigns as (
+
+        {{ campaigns_with_changed_send_time(this, ref('stg_mailchimp__campaigns')) }}
 
     ),
 {% endif %}
@@ -16,7 +23,20 @@ events as (
 
     select * from {{ ref('int_email_events_unioned') }}
     {% if is_incremental() %}
-        where extracted_at >= (select watermark.max_extracted_at from watermark)
+        where
+            (event_type = 'send' and extracted_at > (select watermarks.sends_from from watermarks))
+            or (
+                event_type = 'unsubscribe'
+                and extracted_at > (select watermarks.unsubscribes_from from watermarks)
+            )
+            or (
+                event_type not in ('send', 'unsubscribe')
+                and extracted_at > (select watermarks.activity_from from watermarks)
+            )
+            or (
+                event_type = 'send'
+                and campaign_id in (select resent_campaigns.campaign_id from resent_campaigns)
+            )
     {% endif %}
 
 ),

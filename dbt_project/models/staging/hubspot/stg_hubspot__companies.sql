@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'companies') }}
+    select * from {{ raw_source('hubspot', 'companies') }}
     {{ exclude_quarantined('hubspot', 'companies', ['id']) }}
 
 ),

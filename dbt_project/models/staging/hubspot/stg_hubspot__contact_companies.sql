@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'contact_companies') }}
+    select * from {{ raw_source('hubspot', 'contact_companies') }}
     {{ exclude_quarantined('hubspot', 'contact_companies', ['contact_id', 'company_id']) }}
 
 ),

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'contacts') }}
+    select * from {{ raw_source('hubspot', 'contacts') }}
     {{ exclude_quarantined('hubspot', 'contacts', ['id']) }}
 
 ),

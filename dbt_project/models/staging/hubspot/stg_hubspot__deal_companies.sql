@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'deal_companies') }}
+    select * from {{ raw_source('hubspot', 'deal_companies') }}
     {{ exclude_quarantined('hubspot', 'deal_companies', ['deal_id', 'company_id']) }}
 
 ),

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'deal_contacts') }}
+    select * from {{ raw_source('hubspot', 'deal_contacts') }}
     {{ exclude_quarantined('hubspot', 'deal_contacts', ['deal_id', 'contact_id']) }}
 
 ),

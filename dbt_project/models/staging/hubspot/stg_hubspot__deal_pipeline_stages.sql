@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'deal_pipeline_stages') }}
+    select * from {{ raw_source('hubspot', 'deal_pipeline_stages') }}
     {{ exclude_quarantined('hubspot', 'deal_pipeline_stages', ['pipeline_id', 'id']) }}
 
 ),

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'deal_pipelines') }}
+    select * from {{ raw_source('hubspot', 'deal_pipelines') }}
     {{ exclude_quarantined('hubspot', 'deal_pipelines', ['id']) }}
 
 ),

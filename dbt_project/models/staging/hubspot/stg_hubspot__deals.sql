@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'deals') }}
+    select * from {{ raw_source('hubspot', 'deals') }}
     {{ exclude_quarantined('hubspot', 'deals', ['id']) }}
 
 ),

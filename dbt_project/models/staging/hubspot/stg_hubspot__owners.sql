@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('hubspot', 'owners') }}
+    select * from {{ raw_source('hubspot', 'owners') }}
     {{ exclude_quarantined('hubspot', 'owners', ['id']) }}
 
 ),

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('mailchimp', 'campaigns') }}
+    select * from {{ raw_source('mailchimp', 'campaigns') }}
     {{ exclude_quarantined('mailchimp', 'campaigns', ['id']) }}
 
 ),

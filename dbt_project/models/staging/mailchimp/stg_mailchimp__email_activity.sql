@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('mailchimp', 'email_activity') }}
+    select * from {{ raw_source('mailchimp', 'email_activity') }}
     {{ exclude_quarantined('mailchimp', 'email_activity', ['activity_id']) }}
 
 ),

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('mailchimp', 'lists') }}
+    select * from {{ raw_source('mailchimp', 'lists') }}
     {{ exclude_quarantined('mailchimp', 'lists', ['id']) }}
 
 ),

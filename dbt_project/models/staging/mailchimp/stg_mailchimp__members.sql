@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('mailchimp', 'members') }}
+    select * from {{ raw_source('mailchimp', 'members') }}
     {{ exclude_quarantined('mailchimp', 'members', ['list_id', 'id']) }}
 
 ),

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('mailchimp', 'reports') }}
+    select * from {{ raw_source('mailchimp', 'reports') }}
     {{ exclude_quarantined('mailchimp', 'reports', ['id']) }}
 
 ),

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('mailchimp', 'sent_to') }}
+    select * from {{ raw_source('mailchimp', 'sent_to') }}
     {{ exclude_quarantined('mailchimp', 'sent_to', ['campaign_id', 'email_id']) }}
 
 ),

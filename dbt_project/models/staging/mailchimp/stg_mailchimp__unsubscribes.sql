@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('mailchimp', 'unsubscribes') }}
+    select * from {{ raw_source('mailchimp', 'unsubscribes') }}
     {{ exclude_quarantined('mailchimp', 'unsubscribes', ['campaign_id', 'email_id']) }}
 
 ),
