@@ -3,12 +3,13 @@
 
 For teams that run Airbyte: `elt airbyte deploy` registers our connectors there
 (docs/airbyte.md) and writes down one connection per source. This DAG triggers
-each connection's sync through the Airbyte provider (the `airbyte-api` SDK),
-waits for the job (a failed or cancelled job fails its task with the job id and
-Airbyte's reason), then runs the same raw gate, dbt (a task per model), marts
-gate and publish as `saas_elt`, on the tables Airbyte's DuckDB destination
-wrote (`raw_format: airbyte`: `_airbyte_extracted_at`, `_airbyte_meta`'s sync
-id and the typed columns map onto the raw contract).
+each connection's sync through the Airbyte provider (the `airbyte-api` SDK) and
+waits for the job in the same task (a retry is a new sync; a failed or
+cancelled job fails the task with the job id and Airbyte's reason). Then it
+runs the same raw gate, dbt (a task per model), marts gate and publish as
+`saas_elt`, on the tables Airbyte's DuckDB destination wrote
+(`raw_format: airbyte`: `_airbyte_extracted_at`, `_airbyte_meta`'s sync id and
+the typed columns map onto the raw contract).
 
 Skipped, saying why, unless Airflow has an Airbyte connection
 (`AIRFLOW_CONN_AIRBYTE_DEFAULT`) and the deploy wrote the connection ids.
@@ -18,17 +19,10 @@ Manual by default (`AIRBYTE_DAG_SCHEDULE`, e.g. `@hourly`).
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.airbyte.operators.airbyte import AirbyteTriggerSyncOperator
 from airflow.sdk import dag
 
-from elt.dag_tasks import (
-    AIRBYTE_CONN_ID,
-    airbyte_connections,
-    default_args,
-    raw_gate,
-    transform_and_publish,
-    wait_for_sync,
-)
+from elt.airbyte_tasks import airbyte_connections, airbyte_sync
+from elt.dag_tasks import default_args, raw_gate, transform_and_publish
 from elt.settings import get_settings
 from elt.stages import SOURCES
 
@@ -47,19 +41,10 @@ SETTINGS = get_settings()
     tags=["elt", "airbyte", "dbt", "great-expectations"],
 )
 def airbyte_elt():
-    connections = airbyte_connections()
-    waits = []
-    for source in SOURCES:
-        job = AirbyteTriggerSyncOperator(
-            task_id=f"sync_{source}",
-            airbyte_conn_id=AIRBYTE_CONN_ID,
-            connection_id=f"{{{{ ti.xcom_pull(task_ids='airbyte_connections')['{source}'] }}}}",
-            asynchronous=True,  # returns the job id; wait_<source> polls it
-        )
-        connections >> job
-        waits.append(wait_for_sync.override(task_id=f"wait_{source}")(job.output, source))
+    syncs = [airbyte_sync(source) for source in SOURCES]
+    airbyte_connections() >> syncs
     gated = raw_gate.override(trigger_rule="all_success")("airbyte")
-    waits >> gated
+    syncs >> gated
     transform_and_publish(gated)
 
 

@@ -944,6 +944,29 @@ def wait_for_job(hook: Any, job_id: int, *, poll_s: float, timeout_s: float, log
         time.sleep(poll_s)
 
 
+class AirbyteJobFailed(AirbyteError):
+    """A sync job that ended failed or cancelled (its id and Airbyte's reason in the text)."""
+
+
+def sync_outcome(
+    hook: Any, conn: Any, job_id: int, source: str, cfg: AirbyteSettings, log: Any
+) -> dict[str, Any]:
+    """Wait for `job_id` (the provider's AirbyteHook `hook`, the Airflow connection `conn`);
+    its figures when it succeeded, else `AirbyteJobFailed` naming the job and the reason."""
+    job = wait_for_job(hook, job_id, poll_s=cfg.poll_s, timeout_s=cfg.job_timeout_s, log=log)
+    status = status_name(job.status)
+    if status != "succeeded":
+        reason = job_failure_reason(conn, job_id)
+        raise AirbyteJobFailed(f"{source}: Airbyte job {job_id} {status}: {reason}")
+    return {
+        "job_id": job.job_id,
+        "rows": job.rows_synced,
+        "bytes": job.bytes_synced,
+        "summary": f"{source}: Airbyte job {job_id} succeeded: {job.rows_synced} rows, "
+        f"{job.bytes_synced} bytes in {job.duration}",
+    }
+
+
 def job_failure_reason(conn: Any, job_id: int) -> str:
     """Why a job failed, from Airbyte's Config API (`POST /api/v1/jobs/get`: the last
     attempt's failure summary) on the same server as the public API of the Airflow

@@ -66,6 +66,24 @@ def airbyte_deploy(
         typer.echo(line)
 
 
+@airbyte_app.command("run")
+def airbyte_run() -> None:
+    """Run the airbyte_elt DAG once through `airflow dags test` (SQLite): Airbyte syncs the
+    deployed connections, then the raw gate, dbt, marts gate and publish, then the report.
+
+    Needs AIRFLOW_CONN_AIRBYTE_DEFAULT (the Airbyte Airflow connects to), a deploy, and
+    ELT_AIRBYTE_RAW_PATH where this machine reads the destination's file.
+    """
+    import os
+
+    from elt import stages
+
+    os.environ["ELT_RAW_FORMAT"] = "airbyte"  # the report DAG and the summary read it too
+    get_settings.cache_clear()
+    ok = stages.run_all(get_settings(), via_airflow=True, start_mock=False, dag_id="airbyte_elt")
+    raise typer.Exit(0 if ok else 1)
+
+
 @app.command()
 def transform(
     select: str = typer.Option(None, "--select", "-s", help="dbt node selection."),

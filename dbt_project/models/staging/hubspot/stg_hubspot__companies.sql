@@ -2,7 +2,21 @@ with
 
 source as (
 
-    select * from {{ raw_source('hubspot', 'companies') }}
+    select
+        *,
+        {{ hubspot_parse_properties([
+            'name',
+            'domain',
+            'industry',
+            'hubspot_owner_id',
+            'createdate',
+            'hs_lastmodifieddate',
+            'city',
+            'country',
+            'numberofemployees',
+            'annualrevenue',
+        ]) }}
+    from {{ raw_source('hubspot', 'companies') }}
     {{ exclude_quarantined('hubspot', 'companies', ['id']) }}
 
 ),
@@ -61,11 +75,11 @@ renamed as (
         updated_at,
         archived as is_archived,
         archived_at,
-        {{ json_text('properties', '$.city') }} as city,
-        {{ json_text('properties', '$.country') }} as country,
-        {{ hubspot_number(json_text('properties', '$.numberofemployees'), 'integer') }}
+        {{ hubspot_property_value('city') }} as city,
+        {{ hubspot_property_value('country') }} as country,
+        {{ hubspot_number(hubspot_property_value('numberofemployees'), 'integer') }}
             as number_of_employees,
-        {{ hubspot_number(json_text('properties', '$.annualrevenue')) }}
+        {{ hubspot_number(hubspot_property_value('annualrevenue')) }}
             as annual_revenue,
         _extracted_at as extracted_at,
         _sync_id as sync_id

@@ -2,7 +2,19 @@ with
 
 source as (
 
-    select * from {{ raw_source('hubspot', 'deals') }}
+    select
+        *,
+        {{ hubspot_parse_properties([
+            'dealname',
+            'amount',
+            'dealstage',
+            'pipeline',
+            'closedate',
+            'createdate',
+            'hs_lastmodifieddate',
+            'hubspot_owner_id',
+        ]) }}
+    from {{ raw_source('hubspot', 'deals') }}
     {{ exclude_quarantined('hubspot', 'deals', ['id']) }}
 
 ),
