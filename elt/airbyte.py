@@ -968,26 +968,21 @@ def sync_outcome(
 
 
 def job_failure_reason(conn: Any, job_id: int) -> str:
-    """Why a job failed, from Airbyte's Config API (`POST /api/v1/jobs/get`: the last
+    """Why a job failed, from Airbyte's Config API (`POST <api root>/v1/jobs/get`: the last
     attempt's failure summary) on the same server as the public API of the Airflow
     connection `conn`; the public API's JobResponse carries no reason. Never raises."""
-    from urllib.parse import urlsplit
-
     import requests
 
     server = (conn.host or "").rstrip("/")
-    parts = urlsplit(server)
     fallback = (
         f"Airbyte's public API gives no reason; see the job's log in the Airbyte UI (job {job_id})"
     )
+    token_url = conn.schema if (conn.schema or "").startswith("http") else None
+    # self-hosted: <root>/api/public/v1 beside <root>/api/v1 (Config API), any prefix kept
+    config_api = re.sub(r"/public/v1$", "/v1", server) + "/jobs/get"
     try:
-        token_url = (
-            conn.schema
-            if (conn.schema or "").startswith("http")
-            else (f"{server}/applications/token")
-        )
         token = requests.post(
-            token_url,
+            token_url or f"{server}/applications/token",
             json={
                 "client_id": conn.login,
                 "client_secret": conn.password,
@@ -997,20 +992,33 @@ def job_failure_reason(conn: Any, job_id: int) -> str:
         )
         token.raise_for_status()
         got = requests.post(
-            f"{parts.scheme}://{parts.netloc}/api/v1/jobs/get",
+            config_api,
             json={"id": job_id},
             headers={"Authorization": f"Bearer {token.json()['access_token']}"},
             timeout=30,
         )
         got.raise_for_status()
-        attempts = got.json().get("attempts") or []
-    except (requests.RequestException, KeyError, ValueError) as exc:
+        messages = _failure_messages(got.json())
+    except (requests.RequestException, KeyError, ValueError, TypeError, AttributeError) as exc:
         return f"{fallback} (Config API: {type(exc).__name__})"
-    for attempt in reversed(attempts):
-        summary = (attempt.get("attempt") or {}).get("failureSummary") or {}
-        for failure in summary.get("failures") or []:
-            message = failure.get("externalMessage") or failure.get("internalMessage")
-            if message:
+    return redact(messages[-1]) if messages else fallback
+
+
+def _failure_messages(info: Any) -> list[str]:
+    """Each failure of a JobInfoRead, oldest first: the external message (what Airbyte
+    shows), the internal one where it says more, and the origin."""
+    out = []
+    attempts = info.get("attempts") if isinstance(info, dict) else None
+    for attempt in attempts if isinstance(attempts, list) else []:
+        read = attempt.get("attempt") if isinstance(attempt, dict) else None
+        summary = read.get("failureSummary") if isinstance(read, dict) else None
+        failures = summary.get("failures") if isinstance(summary, dict) else None
+        for failure in failures if isinstance(failures, list) else []:
+            if not isinstance(failure, dict):
+                continue
+            external, internal = failure.get("externalMessage"), failure.get("internalMessage")
+            text = " / ".join(str(m) for m in dict.fromkeys((external, internal)) if m)
+            if text:
                 origin = failure.get("failureOrigin")
-                return redact(f"{message} (origin: {origin})" if origin else message)
-    return fallback
+                out.append(f"{text} (origin: {origin})" if origin else text)
+    return out

@@ -27,14 +27,20 @@ send a custom connector's configuration unchanged, build the request with
 `model_construct` (no parsing) and silence pydantic's serializer warnings (they print
 the configuration, secrets included); the fake stores what arrives, as the server would.
 
+Beside it, one endpoint of the server's Config API: `POST /api/v1/jobs/get` (same
+token), the JobInfoRead whose attempts carry the failure reason the public API's
+JobResponse lacks (`config_api`).
+
 Modules: `app` (routing, auth, `FakeConfig`), `resources` (workspaces, definitions,
 sources, destinations), `connections` (connections, streams, jobs endpoints),
+`config_api` (`POST /api/v1/jobs/get`),
 `catalog` (stream configuration rules), `jobs` + `attempt` (running a sync),
 `destination` (the DuckDB tables), `images` (image -> command), `validation`,
 `auth`, `problems`, `store`, `admin` (`/_admin/`), `testing` (`fake_airbyte`).
 """
 
 API_PREFIX = "/api/public/v1"
+CONFIG_API_PREFIX = "/api/v1"  # the Config API, of which the fake serves POST /jobs/get
 MOCK_CLIENT_ID = "fake-airbyte-client-id"
 MOCK_CLIENT_SECRET = "fake-airbyte-client-secret-0000"
 # self-hosted seeds one workspace; the fake's has this id in every data dir

@@ -53,8 +53,7 @@ def routes(fake: Fake) -> list[Route]:
         found = fake.store.get("jobs", request.path_params["jobId"])
         if found is None:
             return _error(404, f"no job {request.path_params['jobId']}")
-        log_path = fake.jobs.job_dir(found["jobId"]) / "job.log"
-        lines = log_path.read_text().splitlines()[-400:] if log_path.exists() else []
+        lines = fake.jobs.log_lines(found["jobId"])
         return _json(
             {
                 "job": public(found),

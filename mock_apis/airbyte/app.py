@@ -1,10 +1,12 @@
 """The ASGI app: Airbyte's public API under `/api/public/v1` (self-hosted layout), the
-token endpoint, `/health`, and the fake's own `/_admin/` API.
+token endpoint, `/health`, the Config API's `POST /api/v1/jobs/get`, and the fake's own
+`/_admin/` API.
 
-Every public endpoint but `/health` and `/applications/token` wants `Authorization:
-Bearer <token>`. Handlers are plain functions `(Call) -> body` run in a worker thread
-(some start connector processes); they raise `Problem` for the API's errors. An error
-answering a request that carried a configuration masks that configuration's secrets.
+Every public endpoint but `/health` and `/applications/token`, and the Config API's,
+want `Authorization: Bearer <token>`. Handlers are plain functions `(Call) -> body` run
+in a worker thread (some start connector processes); they raise `Problem` for the API's
+errors. An error answering a request that carried a configuration masks that
+configuration's secrets.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from starlette.routing import Route
 
 from mock_apis.airbyte import (
     API_PREFIX,
+    CONFIG_API_PREFIX,
     DEFAULT_WORKSPACE_ID,
     MOCK_CLIENT_ID,
     MOCK_CLIENT_SECRET,
     admin,
+    config_api,
     connections,
     resources,
 )
@@ -124,6 +128,10 @@ def create_app(config: FakeConfig) -> Starlette:
         0, Route(API_PREFIX + "/applications/token", _token_endpoint(fake), methods=["POST"])
     )
     routes.insert(0, Route(API_PREFIX + "/health", _health_endpoint, methods=["GET", "HEAD"]))
+    routes += [
+        Route(CONFIG_API_PREFIX + path, _endpoint(fake, handler, path), methods=[method])
+        for method, path, handler in config_api.ROUTES
+    ]
     routes += admin.routes(fake)
     routes.append(
         Route("/{path:path}", _unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -164,5 +172,10 @@ async def _unknown(request: Request) -> Response:
         )
     elif path.startswith(API_PREFIX):
         hint = " The fake implements part of the public API; see mock_apis.airbyte."
+    elif path.startswith(CONFIG_API_PREFIX + "/"):
+        hint = (
+            f" Of the Config API the fake serves only POST {CONFIG_API_PREFIX}/jobs/get; "
+            "see mock_apis.airbyte.config_api."
+        )
     problem = Problem("resource-not-found", f"No endpoint {request.method} {path}.{hint}")
     return problem.response()

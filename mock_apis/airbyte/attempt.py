@@ -4,7 +4,8 @@ replication worker consumes it.
 RECORDs are buffered per stream (NDJSON under the job's directory, for the destination
 to load at commit); a STATE marks how many of its stream's records it covers (a
 checkpoint); a TRACE STREAM_STATUS COMPLETE marks a stream finished; the first TRACE
-ERROR is the attempt's failure reason; LOG messages go to the job log.
+ERROR is the attempt's failure reason (kept whole in `trace_error`, for the Config API's
+failure summary); LOG messages go to the job log.
 
 Stricter than the platform on purpose: a line that is not a valid protocol message
 (not JSON, unknown type, a RECORD or STATE for a stream not in the configured catalog)
@@ -40,6 +41,7 @@ class Attempt:
     streams: list[str]
     buffers: dict[str, StreamBuffer] = field(default_factory=dict)
     error: str | None = None
+    trace_error: dict[str, Any] | None = None  # the TRACE ERROR that set `error`
     line_no: int = 0
     log: list[str] = field(default_factory=list)
 
@@ -126,7 +128,9 @@ class Attempt:
             error = trace.get("error") or {}
             text = error.get("message") or error.get("internal_message") or "unknown error"
             failure = error.get("failure_type")
-            self.error = self.error or (f"{text} (failure_type: {failure})" if failure else text)
+            if self.error is None:
+                self.trace_error = {**error, "emitted_at": trace.get("emitted_at")}
+                self.error = f"{text} (failure_type: {failure})" if failure else text
         elif trace.get("type") == "STREAM_STATUS":
             status = trace.get("stream_status") or {}
             name = (status.get("stream_descriptor") or {}).get("name")

@@ -17,7 +17,12 @@ commits to the DuckDB destination (`destination.write`):
 
 The failure reason (TRACE error message, or the exit code and stderr tail, secrets
 masked) is kept on the job (`_reason`) and in its log; the public JobResponse has no
-field for it. A restart fails the jobs that were running.
+field for it. Beside it, `_failure` keeps it as the Config API's `FailureReason`
+(`failureOrigin`, `failureType`, `externalMessage`, ...; see `config_api`): a TRACE
+ERROR is the source's, typed by its `failure_type`; other source failures are the
+source's `system_error`; the destination's are the destination's; a source that does
+not start, or a vanished connection, is `replication`'s; a crash of the fake or its
+shutdown is `airbyte_platform`'s. A restart fails the jobs that were running.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +72,57 @@ PUBLIC_FIELDS = (
 
 
 class JobFailed(Exception):
-    pass
+    """A job's failure: `str(exc)` is its reason, `failure` the Config API's
+    `FailureReason` fields for it (origin, type, messages, timestamp in ms)."""
+
+    def __init__(
+        self,
+        reason: str,
+        origin: str = "replication",
+        failure_type: str | None = "system_error",
+        **extra: Any,
+    ) -> None:
+        super().__init__(reason)
+        self.failure = failure_reason(reason, origin, failure_type, **extra)
+
+
+# what Airbyte's FailureReason.failureType takes from a TRACE error's failure_type; any
+# other value is a system_error there too
+TRACE_FAILURE_TYPES = ("config_error", "system_error", "transient_error")
+
+
+def failure_reason(
+    external: str, origin: str | None, failure_type: str | None, **extra: Any
+) -> dict[str, Any]:
+    """A FailureReason as the Config API serves it, its None fields left out."""
+    out = {
+        "failureOrigin": origin,
+        "failureType": failure_type,
+        "externalMessage": external,
+        "timestamp": int(time.time() * 1000),
+        **extra,
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def trace_failure(trace_error: dict[str, Any], secrets: Iterable[str]) -> dict[str, Any]:
+    """The source's FailureReason for its TRACE ERROR, as the platform builds it: its
+    message external, internal_message internal, its failure_type (else system_error)."""
+    declared = trace_error.get("failure_type")
+    emitted = trace_error.get("emitted_at")
+
+    def text(key: str) -> str | None:
+        value = trace_error.get(key)
+        return scrub(str(value), secrets) if value else None
+
+    return failure_reason(
+        text("message") or text("internal_message") or "unknown error",
+        "source",
+        declared if declared in TRACE_FAILURE_TYPES else "system_error",
+        internalMessage=text("internal_message"),
+        stacktrace=text("stack_trace"),
+        timestamp=int(emitted) if isinstance(emitted, int | float) else None,
+    )
 
 
 class JobCancelled(Exception):
@@ -196,12 +252,12 @@ class JobRunner:
     def _fail_orphans(self) -> None:
         for job in self.store.all("jobs"):
             if job["status"] in ACTIVE:
-                self._finish(
-                    job,
-                    "failed",
+                reason = (
                     "The fake Airbyte server stopped while this job ran; no attempt survives "
-                    "a restart.",
+                    "a restart."
                 )
+                failure = failure_reason(reason, "airbyte_platform", "system_error")
+                self._finish(job, "failed", reason, failure)
 
     # ------------------------------------------------------------------ worker side
     def job_dir(self, job_id: int) -> Path:
@@ -223,14 +279,25 @@ class JobRunner:
             self.store.put("jobs", current["jobId"], current)
             return current
 
-    def _finish(self, job: dict[str, Any], status: str, reason: str | None = None) -> None:
-        self._set(job, status=status, _reason=reason)
+    def log_lines(self, job_id: int, limit: int = 400) -> list[str]:
+        """The last `limit` lines of the job's log."""
+        path = self.job_dir(job_id) / "job.log"
+        return path.read_text().splitlines()[-limit:] if path.exists() else []
+
+    def _finish(
+        self,
+        job: dict[str, Any],
+        status: str,
+        reason: str | None = None,
+        failure: dict[str, Any] | None = None,
+    ) -> None:
+        self._set(job, status=status, _reason=reason, _failure=failure)
         self._note(job["jobId"], f"job {status}" + (f": {reason}" if reason else ""))
 
     def _execute(self, job_id: int) -> None:
         job = self.store.get("jobs", job_id)
         assert job is not None
-        job = self._set(job, status="running")
+        job = self._set(job, status="running", _startedAt=time.time())
         self._note(job_id, f"job {job_id} ({job['jobType']}) of connection {job['connectionId']}")
         injection = self._injections.pop(job["connectionId"], None)
         try:
@@ -240,19 +307,19 @@ class JobRunner:
                 self._reset(job)
             else:
                 self._sync(job, injection or Injection())
-            status, reason = "succeeded", None
+            status, reason, failure = "succeeded", None, None
         except JobCancelled:
-            status, reason = (
-                ("failed", "The fake Airbyte server stopped.")
-                if self._stopping
-                else ("cancelled", None)
-            )
+            status, reason, failure = "cancelled", None, None
+            if self._stopping:
+                status, reason = "failed", "The fake Airbyte server stopped."
+                failure = failure_reason(reason, "airbyte_platform", "system_error")
         except JobFailed as exc:
-            status, reason = "failed", str(exc)
+            status, reason, failure = "failed", str(exc), exc.failure
         except Exception as exc:  # a bug in the fake: the job fails, the server lives on
             log.exception("job %s crashed", job_id)
-            status, reason = "failed", f"The fake Airbyte hit an internal error: {exc!r}"
-        self._finish(job, status, reason)
+            reason = f"The fake Airbyte hit an internal error: {exc!r}"
+            status, failure = "failed", failure_reason(reason, "airbyte_platform", "system_error")
+        self._finish(job, status, reason, failure)
         with self._lock:
             self._procs.pop(job_id, None)
             self._cancel.pop(job_id, None)
@@ -325,7 +392,7 @@ class JobRunner:
         try:
             destination.clear(self._db_path(parts["destination"]), list(tables.values()))
         except Exception as exc:
-            raise JobFailed(f"The destination could not be cleared: {exc}") from exc
+            raise JobFailed(f"The destination could not be cleared: {exc}", "destination") from exc
         state = self._state(connection["connectionId"])
         for name in tables:
             state["streams"].pop(name, None)
@@ -348,10 +415,16 @@ class JobRunner:
             self._note(job["jobId"], "injected hang: waiting until cancelled")
             if self._cancel[job["jobId"]].wait(self.hang_s):
                 raise JobCancelled()
-            raise JobFailed(f"Injected hang: not cancelled within {self.hang_s:.0f} s.")
+            raise JobFailed(
+                f"Injected hang: not cancelled within {self.hang_s:.0f} s.",
+                "source",
+                "heartbeat_timeout",
+            )
         try:
             stream_catalog = self.catalog(source)
-        except (ConnectorFailed, Problem) as exc:
+        except ConnectorFailed as exc:
+            raise JobFailed(f"discover failed: {exc}", "source") from exc
+        except Problem as exc:
             raise JobFailed(f"discover failed: {exc}") from exc
         run_dir = private_dir(self.job_dir(job["jobId"]))
         secrets = secret_values(source["configuration"], secret_names(definition["spec"]))
@@ -369,9 +442,14 @@ class JobRunner:
         if self._cancelled(job["jobId"]):
             raise JobCancelled()
         if attempt.error is not None:
-            raise JobFailed(scrub(attempt.error, secrets))
+            failed = JobFailed(scrub(attempt.error, secrets), "source")
+            if attempt.trace_error is not None:
+                failed.failure = trace_failure(attempt.trace_error, secrets)
+            raise failed
         if code != 0:
-            raise JobFailed(f"The source exited with code {code}: {scrub(tail(stderr), secrets)}")
+            raise JobFailed(
+                f"The source exited with code {code}: {scrub(tail(stderr), secrets)}", "source"
+            )
 
     def _read(self, job, parts, argv, stream_catalog, run_dir: Path, injection: Injection):
         """Run `read`; (the attempt, exit code, stderr text)."""
@@ -491,12 +569,14 @@ class JobRunner:
             loads = [load for load, _, _ in plan.values()]
             destination.write(self._db_path(parts["destination"]), loads, job["jobId"], committed)
         except Exception as exc:
-            raise JobFailed(f"The DuckDB destination failed: {exc}") from exc
+            raise JobFailed(f"The DuckDB destination failed: {exc}", "destination") from exc
         finally:
             self._set(
                 job,
                 rowsSynced=totals["rows"],
                 bytesSynced=totals["bytes"],
                 _streams=totals["streams"],
+                _recordsEmitted=attempt.records,
+                _bytesEmitted=sum(b.bytes for b in attempt.buffers.values()),
             )
             self._note(job["jobId"], f"committed {orjson.dumps(totals['streams']).decode()}")

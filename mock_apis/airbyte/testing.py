@@ -6,6 +6,7 @@
         fake.fail_next_job(connection_id, "boom", after_records=10)
         fake.hang_next_job(connection_id)      # runs until DELETE /jobs/{id}
         view = fake.wait_for_job(job_id)       # {"job", "reason", "history", "streams", "log"}
+        fake.job_info(job_id)                  # Config API JobInfoRead (/api/v1/jobs/get)
         fake.objects("sources")                # stored objects, configurations unmasked
 
 `fake_airbyte(data_dir, separate_process=True)` runs `python -m mock_apis.airbyte` instead of
@@ -30,7 +31,13 @@ import orjson
 import requests
 import uvicorn
 
-from mock_apis.airbyte import API_PREFIX, DEFAULT_WORKSPACE_ID, MOCK_CLIENT_ID, MOCK_CLIENT_SECRET
+from mock_apis.airbyte import (
+    API_PREFIX,
+    CONFIG_API_PREFIX,
+    DEFAULT_WORKSPACE_ID,
+    MOCK_CLIENT_ID,
+    MOCK_CLIENT_SECRET,
+)
 from mock_apis.airbyte.app import FakeConfig, create_app
 
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -71,6 +78,11 @@ class FakeAirbyte:
     def url(self) -> str:
         """The server URL to give the SDK or the Airflow connection's host."""
         return self.base_url + API_PREFIX
+
+    @property
+    def config_api_url(self) -> str:
+        """The Config API's root (`/api/v1`), on the same server and token."""
+        return self.base_url + CONFIG_API_PREFIX
 
     @property
     def token_url(self) -> str:
@@ -201,6 +213,18 @@ class FakeAirbyte:
         )
         resp.raise_for_status()
         return resp.json()["access_token"]
+
+    def job_info(self, job_id: int) -> dict[str, Any]:
+        """The Config API's JobInfoRead of a job (`POST /api/v1/jobs/get`), as a client of
+        the real server reads it; raises `requests.HTTPError` on an error answer."""
+        resp = self._http.post(
+            self.config_api_url + "/jobs/get",
+            json={"id": int(job_id)},
+            headers={"Authorization": f"Bearer {self.token()}"},
+            timeout=60,
+        )
+        resp.raise_for_status()
+        return resp.json()
 
     # ------------------------------------------------------------------ admin helpers
     def _admin(self, method: str, path: str, body: Any = None) -> Any:

@@ -544,7 +544,14 @@ def test_a_failed_job_keeps_its_reason_and_commits_only_checkpoints(tmp_path, ma
                 request=api.PatchSourceRequest(source_id=ids["source"], source_patch_request=patch)
             )
         refused = _sync(fake, ids["connection"])
+        refused_info = fake.job_info(refused["job"]["jobId"])
     assert refused["job"]["status"] == "failed"
+    (refused_failure,) = refused_info["attempts"][0]["attempt"]["failureSummary"]["failures"]
+    assert refused_failure["failureOrigin"] == "source"
+    # the TRACE's failure_type (our connectors say system_error for a read-time error)
+    assert f"(failure_type: {refused_failure['failureType']})" in refused["reason"]
+    assert "AuthError" in refused_failure["externalMessage"]
+    assert bad_key not in json.dumps(refused_info)
     assert "AuthError" in refused["reason"], refused["reason"]
     assert bad_key not in refused["reason"] and bad_key not in "\n".join(refused["log"])
     assert refused["job"]["rowsSynced"] == 0
@@ -671,6 +678,12 @@ elif command == "read":
     if mode == "crash":
         sys.stderr.write("Traceback (most recent call last):\\nRuntimeError: boom\\n")
         sys.exit(3)
+    if mode == "trace":
+        error = {"message": "Things refused the key", "internal_message": "HTTP 401 from /things",
+                 "failure_type": "config_error", "stack_trace": "Traceback: AuthError"}
+        trace = {"type": "ERROR", "emitted_at": 1700000001234.0, "error": error}
+        print(json.dumps({"type": "TRACE", "trace": trace}))
+        sys.exit(1)
 """
 
 
@@ -748,3 +761,209 @@ def test_mapped_image_typed_columns_bad_output_and_reset(tmp_path):
     assert _query(
         db, "SELECT list(DISTINCT _airbyte_generation_id) FROM things_raw.acme_things"
     ) == [([1],)]
+
+
+# ---------------------------------------------------------------------- Config API
+
+
+def _things(fake: FakeAirbyte, tmp_path: Path, mode: str = "ok") -> dict[str, str]:
+    """The THINGS_SOURCE connector (mapped in `images`) and a connection into DuckDB."""
+    sdk = fake.sdk()
+    definition = _definition(sdk, fake, image="acme/source-things")
+    source = _create_source_unchanged(
+        sdk,
+        name="things",
+        workspace_id=fake.workspace_id,
+        definition_id=definition.id,
+        configuration={"mode": mode},
+    )
+    return {"source": source.source_id, **_connect(fake, source.source_id, tmp_path / "t.duckdb")}
+
+
+def _set_mode(fake: FakeAirbyte, source_id: str, mode: str) -> None:
+    patch = models.SourcePatchRequest.model_construct(configuration={"mode": mode})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fake.sdk().sources.patch_source(
+            request=api.PatchSourceRequest(source_id=source_id, source_patch_request=patch)
+        )
+
+
+def _start(fake: FakeAirbyte, connection_id: str, job_type=models.JobTypeEnum.SYNC) -> int:
+    request = models.JobCreateRequest(connection_id=connection_id, job_type=job_type)
+    return fake.sdk().jobs.create_job(request=request).job_response.job_id
+
+
+def _airflow_conn(fake: FakeAirbyte, **changes: Any) -> Any:
+    """What `job_failure_reason` reads of an Airflow connection of type airbyte."""
+    from types import SimpleNamespace
+
+    fields = {
+        "host": fake.url,
+        "login": fake.client_id,
+        "password": fake.client_secret,
+        "schema": fake.token_url,
+    }
+    return SimpleNamespace(**{**fields, **changes})
+
+
+def _failures(info: dict[str, Any]) -> list[dict[str, Any]]:
+    (attempt,) = info["attempts"]
+    return attempt["attempt"]["failureSummary"]["failures"]
+
+
+def test_config_api_job_info_gives_each_job_its_outcome_and_failure_reason(tmp_path):
+    from elt.airbyte import job_failure_reason
+
+    script = tmp_path / "source_things.py"
+    script.write_text(THINGS_SOURCE)
+    images = {"acme/source-things": [sys.executable, str(script)]}
+    with fake_airbyte(tmp_path / "airbyte", images=images, hang_s=60) as fake:
+        ids = _things(fake, tmp_path)
+        conn = _airflow_conn(fake)
+
+        good = _sync(fake, ids["connection"])
+        good_id = good["job"]["jobId"]
+        info = fake.job_info(good_id)
+        job = info["job"]
+        assert job["id"] == good_id and job["configId"] == ids["connection"]
+        assert (job["configType"], job["status"]) == ("sync", "succeeded")
+        assert job["createdAt"] <= job["startedAt"] <= job["updatedAt"] < 10**11  # seconds
+        (attempt,) = info["attempts"]
+        assert attempt["logType"] == "formatted"
+        assert attempt["logs"]["logLines"] == good["log"]
+        read = attempt["attempt"]
+        assert (read["id"], read["status"], read["recordsSynced"]) == (0, "succeeded", 2)
+        assert read["endedAt"] == read["updatedAt"] == job["updatedAt"]
+        assert read["totalStats"]["recordsEmitted"] == read["totalStats"]["recordsCommitted"] == 2
+        assert "failureSummary" not in read
+        assert job_failure_reason(conn, good_id).startswith("Airbyte's public API gives no reason")
+
+        # an injected failure: its reason is the external message, the source its origin
+        fake.fail_next_job(ids["connection"], "boom")
+        failed = _sync(fake, ids["connection"])
+        failed_id = failed["job"]["jobId"]
+        assert (failed["job"]["status"], failed["reason"]) == ("failed", "boom")
+        info = fake.job_info(failed_id)
+        assert info["job"]["status"] == "failed"
+        assert info["attempts"][0]["attempt"]["status"] == "failed"
+        assert info["attempts"][0]["attempt"]["failureSummary"]["partialSuccess"] is False
+        (failure,) = _failures(info)
+        stamp = failure.pop("timestamp")  # milliseconds, unlike the job's seconds
+        assert info["job"]["createdAt"] * 1000 <= stamp <= (info["job"]["updatedAt"] + 1) * 1000
+        assert failure == {
+            "failureOrigin": "source",
+            "failureType": "system_error",
+            "externalMessage": "boom",
+        }
+        assert job_failure_reason(conn, failed_id) == "boom (origin: source)"
+        # the provider's relative default token URL ("v1/applications/token") works too
+        relative = _airflow_conn(fake, schema="v1/applications/token")
+        assert job_failure_reason(relative, failed_id) == "boom (origin: source)"
+
+        # a TRACE ERROR: its message, internal message, stack trace and failure_type
+        _set_mode(fake, ids["source"], "trace")
+        traced_id = _sync(fake, ids["connection"])["job"]["jobId"]
+        (failure,) = _failures(fake.job_info(traced_id))
+        assert failure == {
+            "failureOrigin": "source",
+            "failureType": "config_error",
+            "externalMessage": "Things refused the key",
+            "internalMessage": "HTTP 401 from /things",
+            "stacktrace": "Traceback: AuthError",
+            "timestamp": 1700000001234,
+        }
+        assert job_failure_reason(conn, traced_id) == (
+            "Things refused the key / HTTP 401 from /things (origin: source)"
+        )  # the internal message too, where it says more
+
+        # a source that dies without a TRACE: the source's system_error, exit code and stderr
+        _set_mode(fake, ids["source"], "crash")
+        crashed_id = _sync(fake, ids["connection"])["job"]["jobId"]
+        (failure,) = _failures(fake.job_info(crashed_id))
+        assert (failure["failureOrigin"], failure["failureType"]) == ("source", "system_error")
+        assert "exited with code 3" in failure["externalMessage"]
+        assert "RuntimeError: boom" in job_failure_reason(conn, crashed_id)
+
+        # a cancelled job: its attempt failed with the platform's cancellation failure
+        _set_mode(fake, ids["source"], "ok")
+        fake.hang_next_job(ids["connection"])
+        hung_id = _start(fake, ids["connection"])
+        deadline = time.monotonic() + 30
+        while fake.job_info(hung_id)["job"]["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        running = fake.job_info(hung_id)["attempts"][0]["attempt"]
+        assert running["status"] == "running" and "endedAt" not in running
+        fake.sdk().jobs.cancel_job(request=api.CancelJobRequest(job_id=hung_id))
+        info = fake.job_info(hung_id)
+        assert info["job"]["status"] == "cancelled"
+        assert info["attempts"][0]["attempt"]["status"] == "failed"
+        (failure,) = _failures(info)
+        assert failure["failureType"] == "manual_cancellation" and "failureOrigin" not in failure
+        assert job_failure_reason(conn, hung_id).startswith("This attempt was cancelled")
+
+        reset_id = _start(fake, ids["connection"], models.JobTypeEnum.RESET)
+        fake.wait_for_job(reset_id)
+        assert fake.job_info(reset_id)["job"]["configType"] == "reset_connection"
+
+        # errors, in the Config API's shapes; the reason falls back without raising
+        token = {"Authorization": f"Bearer {fake.token()}"}
+        url = fake.config_api_url + "/jobs/get"
+        unknown = requests.post(url, json={"id": 999}, headers=token, timeout=30)
+        assert unknown.status_code == 404
+        assert "Could not find job with id: 999" in unknown.json()["message"]
+        for body in ({}, {"id": "x"}, {"id": True}, {"jobId": 1}, [1]):
+            bad = requests.post(url, json=body, headers=token, timeout=30)
+            assert bad.status_code == 400, body
+            (error,) = bad.json()["validationErrors"]
+            assert error["propertyPath"].endswith(".id")
+        assert requests.post(url, data=b"{", headers=token, timeout=30).status_code == 400
+        anonymous = requests.post(url, json={"id": good_id}, timeout=30)
+        assert anonymous.status_code == 401
+        other = requests.post(fake.config_api_url + "/jobs/list", json={}, timeout=30)
+        assert other.status_code == 404 and "/api/v1/jobs/get" in other.json()["detail"]
+        assert job_failure_reason(conn, 999) == (
+            "Airbyte's public API gives no reason; see the job's log in the Airbyte UI "
+            "(job 999) (Config API: HTTPError)"
+        )
+        wrong = _airflow_conn(fake, password="not-the-secret")
+        assert "(Config API: HTTPError)" in job_failure_reason(wrong, failed_id)
+
+
+def test_config_api_job_info_of_pending_and_older_stored_jobs():
+    from mock_apis.airbyte.config_api import job_info
+
+    stored = {
+        "jobId": 3,
+        "status": "pending",
+        "jobType": "sync",
+        "connectionId": "c-1",
+        "rowsSynced": 0,
+        "bytesSynced": 0,
+        "_createdAt": 1700000000.5,
+        "_updatedAt": 1700000000.5,
+    }
+    assert job_info(stored, []) == {
+        "job": {
+            "id": 3,
+            "configType": "sync",
+            "configId": "c-1",
+            "createdAt": 1700000000,
+            "updatedAt": 1700000000,
+            "status": "pending",
+        },
+        "attempts": [],
+    }
+    # a failed job stored before failures were kept: its reason, replication's
+    older = {**stored, "status": "failed", "_reason": "gone", "_updatedAt": 1700000009.0}
+    (attempt,) = job_info(older, ["a line"])["attempts"]
+    assert attempt["logs"] == {"logLines": ["a line"]}
+    summary = attempt["attempt"]["failureSummary"]
+    assert summary["partialSuccess"] is False
+    (failure,) = summary["failures"]
+    assert (failure["failureOrigin"], failure["failureType"], failure["externalMessage"]) == (
+        "replication",
+        "system_error",
+        "gone",
+    )
