@@ -215,6 +215,25 @@ def test_expired_tokens_are_refused(tmp_path):
 # ---------------------------------------------------------------------- objects
 
 
+def _rename_with_members_incremental(sdk, connection_id: str):
+    return sdk.connections.patch_connection(
+        request=api.PatchConnectionRequest(
+            connection_id=connection_id,
+            connection_patch_request=models.ConnectionPatchRequest(
+                name="renamed",
+                configurations=models.StreamConfigurations(
+                    streams=[
+                        models.StreamConfiguration(
+                            name="members",
+                            sync_mode=models.ConnectionSyncModeEnum.INCREMENTAL_APPEND,
+                        )
+                    ]
+                ),
+            ),
+        )
+    ).connection_response
+
+
 def test_sdk_creates_definition_source_destination_and_connection(tmp_path, mailchimp):
     with fake_airbyte(tmp_path / "airbyte") as fake:
         sdk = fake.sdk()
@@ -264,22 +283,7 @@ def test_sdk_creates_definition_source_destination_and_connection(tmp_path, mail
         assert "members" in modes
         assert set(modes.values()) == {models.ConnectionSyncModeEnum.FULL_REFRESH_OVERWRITE}
 
-        patched = sdk.connections.patch_connection(
-            request=api.PatchConnectionRequest(
-                connection_id=connection.connection_id,
-                connection_patch_request=models.ConnectionPatchRequest(
-                    name="renamed",
-                    configurations=models.StreamConfigurations(
-                        streams=[
-                            models.StreamConfiguration(
-                                name="members",
-                                sync_mode=models.ConnectionSyncModeEnum.INCREMENTAL_APPEND,
-                            )
-                        ]
-                    ),
-                ),
-            )
-        ).connection_response
+        patched = _rename_with_members_incremental(sdk, connection.connection_id)
         (members,) = patched.configurations.streams
         assert patched.name == "renamed"
         assert members.cursor_field == ["last_changed"]  # the source-defined cursor
@@ -812,123 +816,162 @@ def _failures(info: dict[str, Any]) -> list[dict[str, Any]]:
     return attempt["attempt"]["failureSummary"]["failures"]
 
 
-def test_config_api_job_info_gives_each_job_its_outcome_and_failure_reason(tmp_path):
-    from elt.airbyte import job_failure_reason
-
+@pytest.fixture(scope="module")
+def things(tmp_path_factory):
+    """A fake whose `acme/source-things` image is THINGS_SOURCE, a connection into DuckDB,
+    and the Airflow connection `job_failure_reason` reads; the tests below run its jobs
+    one after the other (one job at a time per connection)."""
+    tmp_path = tmp_path_factory.mktemp("config-api")
     script = tmp_path / "source_things.py"
     script.write_text(THINGS_SOURCE)
     images = {"acme/source-things": [sys.executable, str(script)]}
     with fake_airbyte(tmp_path / "airbyte", images=images, hang_s=60) as fake:
         ids = _things(fake, tmp_path)
-        conn = _airflow_conn(fake)
+        yield fake, ids, _airflow_conn(fake)
 
-        good = _sync(fake, ids["connection"])
-        good_id = good["job"]["jobId"]
-        info = fake.job_info(good_id)
-        job = info["job"]
-        assert job["id"] == good_id and job["configId"] == ids["connection"]
-        assert (job["configType"], job["status"]) == ("sync", "succeeded")
-        assert job["createdAt"] <= job["startedAt"] <= job["updatedAt"] < 10**11  # seconds
-        (attempt,) = info["attempts"]
-        assert attempt["logType"] == "formatted"
-        assert attempt["logs"]["logLines"] == good["log"]
-        read = attempt["attempt"]
-        assert (read["id"], read["status"], read["recordsSynced"]) == (0, "succeeded", 2)
-        assert read["endedAt"] == read["updatedAt"] == job["updatedAt"]
-        assert read["totalStats"]["recordsEmitted"] == read["totalStats"]["recordsCommitted"] == 2
-        assert "failureSummary" not in read
-        assert job_failure_reason(conn, good_id).startswith("Airbyte's public API gives no reason")
 
-        # an injected failure: its reason is the external message, the source its origin
-        fake.fail_next_job(ids["connection"], "boom")
-        failed = _sync(fake, ids["connection"])
-        failed_id = failed["job"]["jobId"]
-        assert (failed["job"]["status"], failed["reason"]) == ("failed", "boom")
-        info = fake.job_info(failed_id)
-        assert info["job"]["status"] == "failed"
-        assert info["attempts"][0]["attempt"]["status"] == "failed"
-        assert info["attempts"][0]["attempt"]["failureSummary"]["partialSuccess"] is False
-        (failure,) = _failures(info)
-        stamp = failure.pop("timestamp")  # milliseconds, unlike the job's seconds
-        assert info["job"]["createdAt"] * 1000 <= stamp <= (info["job"]["updatedAt"] + 1) * 1000
-        assert failure == {
-            "failureOrigin": "source",
-            "failureType": "system_error",
-            "externalMessage": "boom",
-        }
-        assert job_failure_reason(conn, failed_id) == "boom (origin: source)"
-        # the provider's relative default token URL ("v1/applications/token") works too
-        relative = _airflow_conn(fake, schema="v1/applications/token")
-        assert job_failure_reason(relative, failed_id) == "boom (origin: source)"
+def test_config_api_a_succeeded_job_has_one_attempt_and_no_failure(things):
+    from elt.airbyte import job_failure_reason
 
-        # a TRACE ERROR: its message, internal message, stack trace and failure_type
-        _set_mode(fake, ids["source"], "trace")
-        traced_id = _sync(fake, ids["connection"])["job"]["jobId"]
-        (failure,) = _failures(fake.job_info(traced_id))
-        assert failure == {
-            "failureOrigin": "source",
-            "failureType": "config_error",
-            "externalMessage": "Things refused the key",
-            "internalMessage": "HTTP 401 from /things",
-            "stacktrace": "Traceback: AuthError",
-            "timestamp": 1700000001234,
-        }
-        assert job_failure_reason(conn, traced_id) == (
-            "Things refused the key / HTTP 401 from /things (origin: source)"
-        )  # the internal message too, where it says more
+    fake, ids, conn = things
+    _set_mode(fake, ids["source"], "ok")
+    good = _sync(fake, ids["connection"])
+    good_id = good["job"]["jobId"]
+    info = fake.job_info(good_id)
+    job = info["job"]
+    assert job["id"] == good_id and job["configId"] == ids["connection"]
+    assert (job["configType"], job["status"]) == ("sync", "succeeded")
+    assert job["createdAt"] <= job["startedAt"] <= job["updatedAt"] < 10**11  # seconds
+    (attempt,) = info["attempts"]
+    assert attempt["logType"] == "formatted"
+    assert attempt["logs"]["logLines"] == good["log"]
+    read = attempt["attempt"]
+    assert (read["id"], read["status"], read["recordsSynced"]) == (0, "succeeded", 2)
+    assert read["endedAt"] == read["updatedAt"] == job["updatedAt"]
+    assert read["totalStats"]["recordsEmitted"] == read["totalStats"]["recordsCommitted"] == 2
+    assert "failureSummary" not in read
+    assert job_failure_reason(conn, good_id).startswith("Airbyte's public API gives no reason")
 
-        # a source that dies without a TRACE: the source's system_error, exit code and stderr
-        _set_mode(fake, ids["source"], "crash")
-        crashed_id = _sync(fake, ids["connection"])["job"]["jobId"]
-        (failure,) = _failures(fake.job_info(crashed_id))
-        assert (failure["failureOrigin"], failure["failureType"]) == ("source", "system_error")
-        assert "exited with code 3" in failure["externalMessage"]
-        assert "RuntimeError: boom" in job_failure_reason(conn, crashed_id)
 
-        # a cancelled job: its attempt failed with the platform's cancellation failure
-        _set_mode(fake, ids["source"], "ok")
-        fake.hang_next_job(ids["connection"])
-        hung_id = _start(fake, ids["connection"])
-        deadline = time.monotonic() + 30
-        while fake.job_info(hung_id)["job"]["status"] != "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        running = fake.job_info(hung_id)["attempts"][0]["attempt"]
-        assert running["status"] == "running" and "endedAt" not in running
-        fake.sdk().jobs.cancel_job(request=api.CancelJobRequest(job_id=hung_id))
-        info = fake.job_info(hung_id)
-        assert info["job"]["status"] == "cancelled"
-        assert info["attempts"][0]["attempt"]["status"] == "failed"
-        (failure,) = _failures(info)
-        assert failure["failureType"] == "manual_cancellation" and "failureOrigin" not in failure
-        assert job_failure_reason(conn, hung_id).startswith("This attempt was cancelled")
+def test_config_api_an_injected_failure_is_the_sources_with_its_reason(things):
+    from elt.airbyte import job_failure_reason
 
-        reset_id = _start(fake, ids["connection"], models.JobTypeEnum.RESET)
-        fake.wait_for_job(reset_id)
-        assert fake.job_info(reset_id)["job"]["configType"] == "reset_connection"
+    fake, ids, conn = things
+    _set_mode(fake, ids["source"], "ok")
+    # an injected failure: its reason is the external message, the source its origin
+    fake.fail_next_job(ids["connection"], "boom")
+    failed = _sync(fake, ids["connection"])
+    failed_id = failed["job"]["jobId"]
+    assert (failed["job"]["status"], failed["reason"]) == ("failed", "boom")
+    info = fake.job_info(failed_id)
+    assert info["job"]["status"] == "failed"
+    assert info["attempts"][0]["attempt"]["status"] == "failed"
+    assert info["attempts"][0]["attempt"]["failureSummary"]["partialSuccess"] is False
+    (failure,) = _failures(info)
+    stamp = failure.pop("timestamp")  # milliseconds, unlike the job's seconds
+    assert info["job"]["createdAt"] * 1000 <= stamp <= (info["job"]["updatedAt"] + 1) * 1000
+    assert failure == {
+        "failureOrigin": "source",
+        "failureType": "system_error",
+        "externalMessage": "boom",
+    }
+    assert job_failure_reason(conn, failed_id) == "boom (origin: source)"
+    # the provider's relative default token URL ("v1/applications/token") works too
+    relative = _airflow_conn(fake, schema="v1/applications/token")
+    assert job_failure_reason(relative, failed_id) == "boom (origin: source)"
 
-        # errors, in the Config API's shapes; the reason falls back without raising
-        token = {"Authorization": f"Bearer {fake.token()}"}
-        url = fake.config_api_url + "/jobs/get"
-        unknown = requests.post(url, json={"id": 999}, headers=token, timeout=30)
-        assert unknown.status_code == 404
-        assert "Could not find job with id: 999" in unknown.json()["message"]
-        for body in ({}, {"id": "x"}, {"id": True}, {"jobId": 1}, [1]):
-            bad = requests.post(url, json=body, headers=token, timeout=30)
-            assert bad.status_code == 400, body
-            (error,) = bad.json()["validationErrors"]
-            assert error["propertyPath"].endswith(".id")
-        assert requests.post(url, data=b"{", headers=token, timeout=30).status_code == 400
-        anonymous = requests.post(url, json={"id": good_id}, timeout=30)
-        assert anonymous.status_code == 401
-        other = requests.post(fake.config_api_url + "/jobs/list", json={}, timeout=30)
-        assert other.status_code == 404 and "/api/v1/jobs/get" in other.json()["detail"]
-        assert job_failure_reason(conn, 999) == (
-            "Airbyte's public API gives no reason; see the job's log in the Airbyte UI "
-            "(job 999) (Config API: HTTPError)"
-        )
-        wrong = _airflow_conn(fake, password="not-the-secret")
-        assert "(Config API: HTTPError)" in job_failure_reason(wrong, failed_id)
+
+def test_config_api_a_trace_error_keeps_its_messages_and_failure_type(things):
+    from elt.airbyte import job_failure_reason
+
+    fake, ids, conn = things
+    # a TRACE ERROR: its message, internal message, stack trace and failure_type
+    _set_mode(fake, ids["source"], "trace")
+    traced_id = _sync(fake, ids["connection"])["job"]["jobId"]
+    (failure,) = _failures(fake.job_info(traced_id))
+    assert failure == {
+        "failureOrigin": "source",
+        "failureType": "config_error",
+        "externalMessage": "Things refused the key",
+        "internalMessage": "HTTP 401 from /things",
+        "stacktrace": "Traceback: AuthError",
+        "timestamp": 1700000001234,
+    }
+    assert job_failure_reason(conn, traced_id) == (
+        "Things refused the key / HTTP 401 from /things (origin: source)"
+    )  # the internal message too, where it says more
+
+
+def test_config_api_a_crash_without_a_trace_is_a_source_system_error(things):
+    from elt.airbyte import job_failure_reason
+
+    fake, ids, conn = things
+    # a source that dies without a TRACE: the source's system_error, exit code and stderr
+    _set_mode(fake, ids["source"], "crash")
+    crashed_id = _sync(fake, ids["connection"])["job"]["jobId"]
+    (failure,) = _failures(fake.job_info(crashed_id))
+    assert (failure["failureOrigin"], failure["failureType"]) == ("source", "system_error")
+    assert "exited with code 3" in failure["externalMessage"]
+    assert "RuntimeError: boom" in job_failure_reason(conn, crashed_id)
+
+
+def test_config_api_a_cancelled_job_and_a_reset(things):
+    from elt.airbyte import job_failure_reason
+
+    fake, ids, conn = things
+    # a cancelled job: its attempt failed with the platform's cancellation failure
+    _set_mode(fake, ids["source"], "ok")
+    fake.hang_next_job(ids["connection"])
+    hung_id = _start(fake, ids["connection"])
+    deadline = time.monotonic() + 30
+    while fake.job_info(hung_id)["job"]["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    running = fake.job_info(hung_id)["attempts"][0]["attempt"]
+    assert running["status"] == "running" and "endedAt" not in running
+    fake.sdk().jobs.cancel_job(request=api.CancelJobRequest(job_id=hung_id))
+    info = fake.job_info(hung_id)
+    assert info["job"]["status"] == "cancelled"
+    assert info["attempts"][0]["attempt"]["status"] == "failed"
+    (failure,) = _failures(info)
+    assert failure["failureType"] == "manual_cancellation" and "failureOrigin" not in failure
+    assert job_failure_reason(conn, hung_id).startswith("This attempt was cancelled")
+
+    reset_id = _start(fake, ids["connection"], models.JobTypeEnum.RESET)
+    fake.wait_for_job(reset_id)
+    assert fake.job_info(reset_id)["job"]["configType"] == "reset_connection"
+
+
+def test_config_api_errors_in_its_own_shapes_and_the_reason_falls_back(things):
+    from elt.airbyte import job_failure_reason
+
+    fake, ids, conn = things
+    _set_mode(fake, ids["source"], "ok")
+    good_id = _sync(fake, ids["connection"])["job"]["jobId"]
+    fake.fail_next_job(ids["connection"], "boom")
+    failed_id = _sync(fake, ids["connection"])["job"]["jobId"]
+    # errors, in the Config API's shapes; the reason falls back without raising
+    token = {"Authorization": f"Bearer {fake.token()}"}
+    url = fake.config_api_url + "/jobs/get"
+    unknown = requests.post(url, json={"id": 999}, headers=token, timeout=30)
+    assert unknown.status_code == 404
+    assert "Could not find job with id: 999" in unknown.json()["message"]
+    for body in ({}, {"id": "x"}, {"id": True}, {"jobId": 1}, [1]):
+        bad = requests.post(url, json=body, headers=token, timeout=30)
+        assert bad.status_code == 400, body
+        (error,) = bad.json()["validationErrors"]
+        assert error["propertyPath"].endswith(".id")
+    assert requests.post(url, data=b"{", headers=token, timeout=30).status_code == 400
+    anonymous = requests.post(url, json={"id": good_id}, timeout=30)
+    assert anonymous.status_code == 401
+    other = requests.post(fake.config_api_url + "/jobs/list", json={}, timeout=30)
+    assert other.status_code == 404 and "/api/v1/jobs/get" in other.json()["detail"]
+    assert job_failure_reason(conn, 999) == (
+        "Airbyte's public API gives no reason; see the job's log in the Airbyte UI "
+        "(job 999) (Config API: HTTPError)"
+    )
+    wrong = _airflow_conn(fake, password="not-the-secret")
+    assert "(Config API: HTTPError)" in job_failure_reason(wrong, failed_id)
 
 
 def test_config_api_job_info_of_pending_and_older_stored_jobs():
