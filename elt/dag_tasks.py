@@ -98,10 +98,19 @@ def dbt_build(gated: dict) -> dict:
     return {**result.extra, "raw_format": gated["raw_format"]}
 
 
+def _skip_unless_built(built: dict | None) -> dict:
+    """`built` is None when dbt_build was skipped (airbyte_elt without Airbyte): then so
+    is every task after it (they run on `none_failed`, for dbt_select's sake)."""
+    if built is None:
+        raise AirflowSkipException("dbt_build did not run: nothing to report or publish")
+    return built
+
+
 @task(trigger_rule="none_failed")  # runs when upstream nodes were left out by dbt_select
-def dbt_node(built: dict, node_id: str) -> None:
+def dbt_node(built: dict | None, node_id: str) -> None:
     from elt import stages
 
+    built = _skip_unless_built(built)
     result = stages.build_node(
         settings_for(built["raw_format"]),
         run_id=built["run_id"],
@@ -117,11 +126,12 @@ def dbt_node(built: dict, node_id: str) -> None:
 
 
 @task(trigger_rule="none_failed")
-def marts_gate(built: dict) -> dict:
+def marts_gate(built: dict | None) -> dict:
     from pathlib import Path
 
     from elt import stages
 
+    built = _skip_unless_built(built)
     settings = settings_for(built["raw_format"])
     result = stages.gate(settings, "marts", run_id=built["run_id"], warehouse=Path(built["build"]))
     _say(result)

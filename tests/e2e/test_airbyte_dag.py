@@ -18,6 +18,7 @@ from reliability import elt, elt_env, marts_fingerprint, output, world
 from mock_apis.airbyte.testing import fake_airbyte
 
 SEED = 17
+REVOKED = "feedfacefeedfacefeedfacefeedface-us21"  # well-formed; the mock refuses it
 
 
 def _env(data: Path, server, fake, **extra: str) -> dict[str, str]:
@@ -72,12 +73,17 @@ def runs(tmp_path_factory):
         out["connections"] = json.loads((base / "airbyte/airbyte/connections.json").read_text())
         out["jobs"] = [fake.job(j["jobId"]) for j in fake.objects("jobs")]
 
+        # the MailChimp key is revoked: every sync of it fails in the source
         failing = base / "failing"
-        env = _env(failing, server, fake, AIRBYTE_CONNECTIONS_FILE=str(failing / "c.json"))
-        assert elt(env, "airbyte", "deploy").returncode == 0
-        connection = json.loads((failing / "c.json").read_text())["mailchimp"]
-        for _ in range(3):  # the first try and both retries: each one a new job
-            fake.fail_next_job(connection, "the source broke on purpose", after_records=5)
+        env = _env(
+            failing,
+            server,
+            fake,
+            AIRBYTE_CONNECTIONS_FILE=str(failing / "c.json"),
+            MAILCHIMP_API_KEY=REVOKED,
+        )
+        deployed = elt(env, "airbyte", "deploy", "--resend-secrets")
+        assert deployed.returncode == 0, output(deployed)
         out["failing"] = (failing, elt(env, "airbyte", "run"))
     return out
 
@@ -127,7 +133,11 @@ def test_a_failed_sync_fails_its_task_with_the_job_id_and_reason(runs):
     assert tasks["publish"][0] == "upstream_failed"
     assert not (data / "warehouse.duckdb").exists(), "a failed sync was published"
     log = (data / "airflow" / "dags_test_airbyte_elt.log").read_text()
-    assert "mailchimp: Airbyte job" in log and "failed: the source broke on purpose" in log
+    failed = [line for line in log.splitlines() if "mailchimp: Airbyte job" in line]
+    assert failed and all(" failed: " in line for line in failed), failed
+    assert "(origin: source)" in failed[-1], failed[-1]  # Airbyte's reason, from the source
+    assert len({line.split("Airbyte job ")[1].split()[0] for line in failed}) == 3  # 3 jobs
+    assert REVOKED not in log and REVOKED not in proc.stdout + proc.stderr
 
 
 def test_without_an_airbyte_connection_the_dag_is_skipped_saying_why(tmp_path):
