@@ -2,11 +2,12 @@
 saas_elt` on SQLite: extract, gates, dbt with a task per model, publish) on a fresh
 world, then after each ~1% advance of the world, with per-task seconds (not a test).
 
-    python bench/bench_hourly.py [--scale 10] [--hours 2] [--change-rate 0.01]
+    python bench/bench_hourly.py [--scale 10] [--hours 2] [--change-rate 0.01] [--days 1]
 
 The first run is a full one (no cursor, no warehouse). Each hourly run follows an
-advance of the mock world by one hour with `--change-rate` of the records changed
-(new, updated, unsubscribed, archived). Printed: wall seconds per task for the first
+advance of the mock world that changes ~1% of its records (`--days 1 --change-rate
+0.01`: the mock creates, updates, unsubscribes and archives change_rate x days of each
+entity, and sends campaigns). Printed: wall seconds per task for the first
 and the median hourly run, their ratio (target: hourly <= 25% of full at scale 10) and
 what is left of the hourly run. dbt alone: the `dbt_build` task, full build vs
 incremental (target <= 30%).
@@ -69,6 +70,12 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=10.0)
     ap.add_argument("--hours", type=int, default=2, help="hourly runs after the first")
     ap.add_argument("--change-rate", type=float, default=0.01)
+    ap.add_argument(
+        "--days",
+        type=float,
+        default=1.0,
+        help="mock days per advance: the mock changes change_rate x days of each entity",
+    )
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
 
@@ -93,7 +100,7 @@ def main() -> None:
             print(f"  full: {full['wall']:.1f} s", flush=True)
             hourly = []
             for hour in range(args.hours):
-                changed = server.advance(days=1 / 24, change_rate=args.change_rate)
+                changed = server.advance(days=args.days, change_rate=args.change_rate)
                 hourly.append(run(settings, env))
                 print(f"  hour {hour + 1}: {hourly[-1]['wall']:.1f} s after {changed}", flush=True)
     report(args, full, hourly)
@@ -116,6 +123,7 @@ def report(args, full: dict[str, float], hourly: list[dict[str, float]]) -> None
             "scale": args.scale,
             "hours": args.hours,
             "change_rate": args.change_rate,
+            "days_per_advance": args.days,
             "full_s": full,
             "hourly_median_s": median,
             "hourly_runs_wall_s": [h["wall"] for h in hourly],

@@ -64,8 +64,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     t0 = time.perf_counter()
+    figures: dict = {"scale": args.scale, "rounds": args.rounds}
     with MockServer(seed=args.seed, scale=args.scale) as srv:
-        print(f"world scale={args.scale} generated + server up in {time.perf_counter() - t0:.2f}s")
+        figures["startup_s"] = round(time.perf_counter() - t0, 2)
+        print(f"world scale={args.scale} generated + server up in {figures['startup_s']:.2f}s")
         session = requests.Session()
         walks = {
             "mailchimp members (count=1000)": lambda: walk_members(
@@ -81,10 +83,15 @@ def main() -> None:
                 pages, records = walk()
                 dt = time.perf_counter() - start
                 label = "cold" if rnd == 0 else "warm"
+                best = figures.setdefault(name, {}).get(f"{label}_records_per_s", 0)
+                figures[name][f"{label}_records_per_s"] = max(best, round(records / dt))
                 print(
                     f"{name:32s} {label}: {pages:5d} pages {records:7d} records in {dt:6.3f}s"
                     f" -> {pages / dt:8.1f} pages/s {records / dt:10.0f} records/s"
                 )
+    from results import record
+
+    record("bench_mock_apis", figures)
 
 
 if __name__ == "__main__":
