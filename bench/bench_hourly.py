@@ -83,18 +83,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-hourly-") as tmp:
         os.environ.update(ELT_DATA_DIR=tmp, ELT_SCHEDULE="none", ELT_DBT_TASKS="per_node")
+        from elt import stages
         from elt.settings import Settings
 
         settings = Settings()
         with MockServer(seed=args.seed, scale=args.scale) as server:
-            env = {
-                "MAILCHIMP_BASE_URL": f"{server.base_url}/3.0",
-                "MAILCHIMP_API_KEY": server.mailchimp_api_key,
-                "HUBSPOT_BASE_URL": server.base_url,
-                "HUBSPOT_ACCESS_TOKEN": server.hubspot_token,
-                "HUBSPOT_REQUESTS_PER_10S": "0",
-                "HUBSPOT_SEARCH_REQUESTS_PER_S": "0",
-            }
+            env = stages.mock_env(server)
             print(f"scale {args.scale:g}, {os.cpu_count()} cores: first (full) run ...", flush=True)
             full = run(settings, env)
             print(f"  full: {full['wall']:.1f} s", flush=True)

@@ -508,15 +508,20 @@ def mock_apis_env(settings: Settings) -> Iterator[dict[str, str]]:
         dirty_rate=settings.mock_dirty_rate,
     )
     with server:
-        yield {
-            "MAILCHIMP_BASE_URL": f"{server.base_url}/3.0",
-            "MAILCHIMP_API_KEY": server.mailchimp_api_key,
-            "HUBSPOT_BASE_URL": server.base_url,
-            "HUBSPOT_ACCESS_TOKEN": server.hubspot_token,
-            # the local mock enforces no HubSpot rate limit: no client-side budget either
-            "HUBSPOT_REQUESTS_PER_10S": "0",
-            "HUBSPOT_SEARCH_REQUESTS_PER_S": "0",
-        }
+        yield mock_env(server)
+
+
+def mock_env(server) -> dict[str, str]:
+    """The connectors' variables pointing at a running `MockServer`."""
+    return {
+        "MAILCHIMP_BASE_URL": f"{server.base_url}/3.0",
+        "MAILCHIMP_API_KEY": server.mailchimp_api_key,
+        "HUBSPOT_BASE_URL": server.base_url,
+        "HUBSPOT_ACCESS_TOKEN": server.hubspot_token,
+        # the local mock enforces no HubSpot rate limit: no client-side budget either
+        "HUBSPOT_REQUESTS_PER_10S": "0",
+        "HUBSPOT_SEARCH_REQUESTS_PER_S": "0",
+    }
 
 
 # --------------------------------------------------------------------------- airflow

@@ -1,21 +1,27 @@
+{#- The HubSpot properties this model reads: those the loader also lands as
+    typed raw columns (the property wins, the column is the fallback), and
+    those read from `properties` only. Parsed once per row. -#}
+{%- set typed_properties = [
+    'name',
+    'domain',
+    'industry',
+    'hubspot_owner_id',
+    'createdate',
+    'hs_lastmodifieddate',
+] -%}
+{%- set json_only_properties = [
+    'city',
+    'country',
+    'numberofemployees',
+    'annualrevenue',
+] -%}
 with
 
 source as (
 
     select
         *,
-        {{ hubspot_parse_properties([
-            'name',
-            'domain',
-            'industry',
-            'hubspot_owner_id',
-            'createdate',
-            'hs_lastmodifieddate',
-            'city',
-            'country',
-            'numberofemployees',
-            'annualrevenue',
-        ]) }}
+        {{ hubspot_parse_properties(typed_properties + json_only_properties) }}
     from {{ raw_source('hubspot', 'companies') }}
     {{ exclude_quarantined('hubspot', 'companies', ['id']) }}
 
@@ -24,14 +30,7 @@ source as (
 properties as (
 
     select
-        {{ star_except(source('hubspot', 'companies'), [
-            'name',
-            'domain',
-            'industry',
-            'hubspot_owner_id',
-            'createdate',
-            'hs_lastmodifieddate',
-        ]) }},
+        {{ star_except(source('hubspot', 'companies'), typed_properties) }},
         {{ hubspot_property('name') }} as company_name_property,
         {{ hubspot_property('domain') }} as domain_property,
         {{ hubspot_property('industry') }} as industry,

@@ -2,25 +2,31 @@
     `properties` is ~9 KB of JSON, so parsing every contact on every run, and
     again for each of its tests as a view, was the largest cost of an hourly
     build. -#}
+{#- The HubSpot properties this model reads: those the loader also lands as
+    typed raw columns (the property wins, the column is the fallback), and
+    those read from `properties` only. Parsed once per row. -#}
+{%- set typed_properties = [
+    'email',
+    'firstname',
+    'lastname',
+    'company',
+    'lifecyclestage',
+    'hubspot_owner_id',
+    'createdate',
+    'lastmodifieddate',
+    'associatedcompanyid',
+] -%}
+{%- set json_only_properties = [
+    'phone',
+    'jobtitle',
+] -%}
 with
 
 source as (
 
     select
         *,
-        {{ hubspot_parse_properties([
-            'email',
-            'firstname',
-            'lastname',
-            'company',
-            'lifecyclestage',
-            'hubspot_owner_id',
-            'createdate',
-            'lastmodifieddate',
-            'associatedcompanyid',
-            'phone',
-            'jobtitle',
-        ]) }}
+        {{ hubspot_parse_properties(typed_properties + json_only_properties) }}
     from {{ raw_source('hubspot', 'contacts') }}
     {{ exclude_quarantined('hubspot', 'contacts', ['id']) }}
 
@@ -29,17 +35,7 @@ source as (
 properties as (
 
     select
-        {{ star_except(source('hubspot', 'contacts'), [
-            'email',
-            'firstname',
-            'lastname',
-            'company',
-            'lifecyclestage',
-            'hubspot_owner_id',
-            'createdate',
-            'lastmodifieddate',
-            'associatedcompanyid',
-        ]) }},
+        {{ star_except(source('hubspot', 'contacts'), typed_properties) }},
         {{ hubspot_property('email') }} as email,
         {{ hubspot_property('firstname') }} as firstname,
         {{ hubspot_property('lastname') }} as lastname,

@@ -1,19 +1,24 @@
+{#- The HubSpot properties this model reads: those the loader also lands as
+    typed raw columns (the property wins, the column is the fallback), and
+    those read from `properties` only. Parsed once per row. -#}
+{%- set typed_properties = [
+    'dealname',
+    'amount',
+    'dealstage',
+    'pipeline',
+    'closedate',
+    'createdate',
+    'hs_lastmodifieddate',
+    'hubspot_owner_id',
+] -%}
+{%- set json_only_properties = [] -%}
 with
 
 source as (
 
     select
         *,
-        {{ hubspot_parse_properties([
-            'dealname',
-            'amount',
-            'dealstage',
-            'pipeline',
-            'closedate',
-            'createdate',
-            'hs_lastmodifieddate',
-            'hubspot_owner_id',
-        ]) }}
+        {{ hubspot_parse_properties(typed_properties + json_only_properties) }}
     from {{ raw_source('hubspot', 'deals') }}
     {{ exclude_quarantined('hubspot', 'deals', ['id']) }}
 
@@ -22,16 +27,7 @@ source as (
 properties as (
 
     select
-        {{ star_except(source('hubspot', 'deals'), [
-            'dealname',
-            'amount',
-            'dealstage',
-            'pipeline',
-            'closedate',
-            'createdate',
-            'hs_lastmodifieddate',
-            'hubspot_owner_id',
-        ]) }},
+        {{ star_except(source('hubspot', 'deals'), typed_properties) }},
         {{ hubspot_property('dealname') }} as dealname,
         {{ hubspot_property('amount') }} as amount,
         {{ hubspot_property('dealstage') }} as dealstage,
